@@ -1,0 +1,22 @@
+//! Kith's domain: the CRM's value types and business rules.
+//!
+//! Nothing here knows about HTTP or SQL. Every path that changes a record (forms, the JSON API,
+//! the CLI, importers) builds these types, so a rule written here holds everywhere.
+
+pub mod client;
+pub mod contact;
+pub mod email;
+pub mod ids;
+pub mod phone;
+pub mod picklist;
+pub mod role;
+pub mod search;
+pub mod tenant;
+pub mod text;
+pub mod validation;
+
+pub use email::Email;
+pub use ids::{ClientId, ContactId, TenantId, UserId};
+pub use phone::Phone;
+pub use role::Role;
+pub use validation::{FieldError, Invalid};

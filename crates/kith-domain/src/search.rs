@@ -1,0 +1,74 @@
+//! Text folding for search.
+//!
+//! Search must find "Häusler" with "haus", "José" with "jose" whether it was stored composed or
+//! decomposed, and "O'Brien" with "obrien". Both the stored search text and the query go through
+//! [`fold`], so the two sides can never disagree.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters that are dropped rather than matched: apostrophes in all their forms.
+const APOSTROPHES: [char; 5] = ['\'', '\u{2019}', '\u{2018}', '\u{02BC}', '`'];
+
+/// Lower-cases, strips accents and apostrophes, and collapses runs of whitespace to one space.
+pub fn fold(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    let mut pending_space = false;
+
+    for c in text.nfkd() {
+        if is_combining_mark(c) || APOSTROPHES.contains(&c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !folded.is_empty();
+            continue;
+        }
+        if pending_space {
+            folded.push(' ');
+            pending_space = false;
+        }
+        folded.extend(c.to_lowercase());
+    }
+    folded
+}
+
+/// Builds a record's stored search text from its searchable parts, folded and joined.
+pub fn document<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let parts: Vec<String> = parts.into_iter().map(fold).filter(|p| !p.is_empty()).collect();
+    parts.join(" \u{1f} ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accents_and_case_are_ignored_in_both_normal_forms() {
+        let decomposed = "Jose\u{301} Garci\u{301}a";
+        assert_eq!(fold(decomposed), "jose garcia");
+        assert_eq!(fold("JOSÉ"), "jose");
+        assert_eq!(fold("Häusler AG"), "hausler ag");
+        assert_eq!(fold("Café Lumière"), "cafe lumiere");
+    }
+
+    #[test]
+    fn apostrophes_vanish() {
+        assert_eq!(fold("O'Brien"), "obrien");
+        assert_eq!(fold("O\u{2019}Brien"), "obrien");
+    }
+
+    #[test]
+    fn sql_wildcards_are_plain_characters() {
+        assert_eq!(fold("50%_off\\"), "50%_off\\");
+    }
+
+    #[test]
+    fn whitespace_collapses() {
+        assert_eq!(fold("  Ana \t  Silva "), "ana silva");
+    }
+
+    #[test]
+    fn plus_in_email_is_kept() {
+        assert_eq!(fold("Ana+CRM@Example.com"), "ana+crm@example.com");
+    }
+}

@@ -1,0 +1,76 @@
+//! Tenant settings: base currency, default country and time zone.
+
+use crate::validation::{Checker, Invalid};
+
+/// Validated settings for creating a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTenant {
+    pub name: String,
+    pub currency: String,
+    pub default_country: String,
+    pub time_zone: String,
+}
+
+impl NewTenant {
+    pub fn parse(name: &str, currency: &str, country: &str, time_zone: &str) -> Result<Self, Invalid> {
+        let mut check = Checker::default();
+        let name = check.check("name", crate::text::required_line(name, 200));
+        let currency = check.check("currency", parse_currency(currency));
+        let country = check.check("default_country", parse_country(country));
+        let time_zone = check.check("time_zone", parse_time_zone(time_zone));
+        check.finish()?;
+
+        Ok(Self {
+            name: name.unwrap_or_default(),
+            currency: currency.unwrap_or_default(),
+            default_country: country.unwrap_or_default(),
+            time_zone: time_zone.unwrap_or_default(),
+        })
+    }
+}
+
+/// An ISO 4217 alphabetic code such as `USD`.
+pub fn parse_currency(code: &str) -> Result<String, String> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(code)
+    } else {
+        Err(format!("\"{code}\" is not a three-letter ISO 4217 currency code"))
+    }
+}
+
+/// An ISO 3166 alpha-2 country code that the phone library knows, such as `GB`.
+pub fn parse_country(code: &str) -> Result<String, String> {
+    let code = code.trim().to_ascii_uppercase();
+    if crate::phone::is_known_country(&code) {
+        Ok(code)
+    } else {
+        Err(format!("\"{code}\" is not a two-letter country code"))
+    }
+}
+
+/// An IANA time zone name such as `Europe/Rome`.
+pub fn parse_time_zone(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    name.parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| format!("\"{name}\" is not an IANA time zone name such as Europe/London"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_checked_field_by_field() {
+        let err = NewTenant::parse("", "dollars", "XX", "Mars/Base").expect_err("all invalid");
+        let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "currency", "default_country", "time_zone"]);
+    }
+
+    #[test]
+    fn good_settings_are_normalised() {
+        let t = NewTenant::parse(" Acme MSP ", "eur", "gb", "Europe/London").expect("valid");
+        assert_eq!((t.name.as_str(), t.currency.as_str(), t.default_country.as_str()), ("Acme MSP", "EUR", "GB"));
+    }
+}

@@ -1,0 +1,65 @@
+//! Tenants: the MSPs that use Kith.
+
+use crate::{Db, Record, Result, Tx, now};
+use chrono::{DateTime, Utc};
+use kith_domain::TenantId;
+use kith_domain::tenant::NewTenant;
+use sea_query::{Expr, ExprTrait, Query};
+
+/// A stored tenant.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Tenant {
+    pub id: i64,
+    pub name: String,
+    pub currency: String,
+    pub default_country: String,
+    pub time_zone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: [&str; 6] = ["id", "name", "currency", "default_country", "time_zone", "created_at"];
+
+/// Creates a tenant with the default pick lists.
+pub async fn create(tx: &mut Tx, tenant: &NewTenant) -> Result<TenantId> {
+    let insert = Query::insert()
+        .into_table("tenants")
+        .columns(["name", "currency", "default_country", "time_zone", "created_at"])
+        .values_panic([
+            tenant.name.clone().into(),
+            tenant.currency.clone().into(),
+            tenant.default_country.clone().into(),
+            tenant.time_zone.clone().into(),
+            now().into(),
+        ])
+        .returning_col("id")
+        .to_owned();
+    let id = TenantId(tx.scalar(&insert).await?);
+
+    crate::picklists::create_defaults(tx, id).await?;
+    Ok(id)
+}
+
+pub async fn get(db: &Db, id: TenantId) -> Result<Tenant> {
+    let query = Query::select().columns(COLUMNS).from("tenants").and_where(Expr::col("id").eq(id.0)).to_owned();
+    db.fetch_optional(&query).await?.ok_or(crate::StoreError::NotFound)
+}
+
+pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Tenant>> {
+    let query = Query::select()
+        .columns(COLUMNS)
+        .from("tenants")
+        .and_where(Expr::col("name").eq(name.trim()))
+        .order_by("id", sea_query::Order::Asc)
+        .to_owned();
+    first(db.fetch_all(&query).await?)
+}
+
+/// How many tenants exist; zero means Kith has not been set up yet.
+pub async fn count(db: &Db) -> Result<i64> {
+    let query = Query::select().expr(Expr::col("id").count()).from("tenants").to_owned();
+    db.scalar(&query).await
+}
+
+fn first<T: Record>(rows: Vec<T>) -> Result<Option<T>> {
+    Ok(rows.into_iter().next())
+}
