@@ -367,3 +367,65 @@ fn field_values(fields: &ClientFields) -> (Vec<&'static str>, Vec<Expr>) {
     ];
     (columns, values)
 }
+
+/// Up to `limit` clients whose name or domain contains `query`, by name: suggestions for
+/// pickers.
+pub async fn suggest(db: &Db, tenant: TenantId, query: &str, limit: u64) -> Result<Vec<(i64, String)>> {
+    let mut select = scoped(tenant);
+    select.columns([("clients", "id"), ("clients", "name")]);
+    if let Some(condition) = search::condition(db.backend(), Searchable::Clients, query) {
+        select.and_where(condition);
+    }
+    select
+        .order_by(("clients", "name_sort"), sea_query::Order::Asc)
+        .order_by(("clients", "id"), sea_query::Order::Asc)
+        .limit(limit);
+    db.fetch_all(&select).await
+}
+
+/// Ids of the clients called `name` (ignoring case and accents), at most two: enough to tell
+/// "none", "exactly this one" and "ambiguous" apart.
+pub async fn ids_named(db: &Db, tenant: TenantId, name: &str) -> Result<Vec<i64>> {
+    let mut select = scoped(tenant);
+    select
+        .column(("clients", "id"))
+        .and_where(Expr::col(("clients", "name_sort")).eq(fold(name)))
+        .order_by(("clients", "id"), sea_query::Order::Asc)
+        .limit(2);
+    let rows: Vec<(i64,)> = db.fetch_all(&select).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Sets a client's parent, refusing a parent that is the client itself or one of its
+/// descendants. Used by importers, which meet parents by name only after all rows are in.
+pub async fn set_parent(tx: &mut Tx, tenant: TenantId, id: ClientId, parent: ClientId) -> Result<()> {
+    let mut ancestor = Some(parent.0);
+    for _ in 0..100 {
+        let Some(current) = ancestor else { break };
+        if current == id.0 {
+            return Err(Invalid::one("parent", "would make the client its own parent").into());
+        }
+        let query = Query::select()
+            .column("parent_id")
+            .from("clients")
+            .and_where(Expr::col("tenant_id").eq(tenant.0))
+            .and_where(Expr::col("id").eq(current))
+            .to_owned();
+        ancestor = match tx.fetch_optional::<(Option<i64>,), _>(&query).await? {
+            Some((next,)) => next,
+            None => return Err(StoreError::NotFound),
+        };
+    }
+    let update = Query::update()
+        .table("clients")
+        .value("parent_id", parent.0)
+        .value("updated_at", now())
+        .value("version", Expr::col("version").add(1))
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    match tx.execute(&update).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}

@@ -63,3 +63,9 @@ pub async fn count(db: &Db) -> Result<i64> {
 fn first<T: Record>(rows: Vec<T>) -> Result<Option<T>> {
     Ok(rows.into_iter().next())
 }
+
+/// Every tenant, oldest first.
+pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
+    let query = Query::select().columns(COLUMNS).from("tenants").order_by("id", sea_query::Order::Asc).to_owned();
+    db.fetch_all(&query).await
+}

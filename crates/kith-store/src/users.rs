@@ -166,3 +166,19 @@ pub async fn count_all(db: &Db) -> Result<i64> {
     let query = Query::select().expr(Expr::col("email_normalized").count()).from("login_emails").to_owned();
     db.scalar(&query).await
 }
+
+/// Changes a user's display name and time zone.
+pub async fn update_profile(db: &Db, tenant: TenantId, id: UserId, name: &str, time_zone: &str) -> Result<()> {
+    let update = Query::update()
+        .table("users")
+        .value("name", name)
+        .value("time_zone", time_zone)
+        .value("updated_at", now())
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    match db.execute(&update).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}

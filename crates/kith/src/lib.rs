@@ -1,1 +1,8 @@
+//! Kith's command line: configuration, logging and the commands (`serve`, `migrate`, `demo`,
+//! `import`, and the tenant, user and token tools).
 
+pub mod cli;
+pub mod config;
+pub mod import;
+mod logging;
+pub mod serve;

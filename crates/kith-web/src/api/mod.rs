@@ -1,0 +1,121 @@
+//! The JSON API under `/api/v1`. Lists return `{"items", "total", "next_cursor"}`; errors are
+//! RFC 9457 problem details naming the field; updates name the version they started from.
+
+pub mod clients;
+pub mod contacts;
+pub mod openapi;
+pub mod search;
+
+use crate::error::ApiError;
+use crate::params::Params;
+use axum::http::{HeaderMap, HeaderValue, header};
+use kith_store::page::{Cursor, MAX_PAGE_SIZE, Paging, Sort, SortColumn};
+use serde::de::DeserializeOwned;
+
+/// The default page size of API lists.
+const DEFAULT_LIMIT: u64 = 50;
+
+/// The `ETag` of a record at `version`.
+pub fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+/// The version an update or delete starts from: `If-Match` wins over `version` in the body.
+/// `None` when neither was sent.
+pub fn expected_version(headers: &HeaderMap, body_version: Option<i64>) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(body_version) };
+    let text = value.to_str().unwrap_or_default().trim();
+    let text = text.strip_prefix("W/").unwrap_or(text);
+    text.trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::bad_field("If-Match", format!("{text} is not an ETag this API issued, such as \"3\"")))
+}
+
+/// Reads a JSON body, naming what is wrong with it.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| json_error(&e))
+}
+
+fn json_error(error: &serde_json::Error) -> ApiError {
+    let message = error.to_string();
+    // serde names the offending field in its message ("unknown field `nmae`", "missing field
+    // `name`", "invalid type … at line 1 column 9"); pull the name out for the `field` entry.
+    let field = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("field"))
+        .unwrap_or("body")
+        .to_owned();
+    ApiError::bad_field(&field, message)
+}
+
+/// Reads `sort`, `limit` and `cursor`.
+pub fn paging(params: &Params, sorts: &[SortColumn]) -> Result<(Sort, Paging), ApiError> {
+    let sort = Sort::parse(params.get("sort"), sorts).map_err(|m| ApiError::bad_field("sort", m))?;
+    let limit = match params.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => return Err(ApiError::bad_field("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))),
+        },
+    };
+    let cursor = match params.get("cursor") {
+        None => None,
+        Some(raw) => Some(Cursor::decode(raw, &sort).map_err(|m| ApiError::bad_field("cursor", m))?),
+    };
+    Ok((sort, Paging::After { cursor, limit }))
+}
+
+/// Merges an RFC 7396 JSON merge patch into `target`: keys in the patch replace, `null` clears.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(patch_map) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(Default::default());
+    }
+    if let serde_json::Value::Object(target_map) = target {
+        for (key, value) in patch_map {
+            if value.is_null() {
+                target_map.insert(key.clone(), serde_json::Value::Null);
+            } else {
+                merge_patch(target_map.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+            }
+        }
+    }
+}
+
+/// Refuses filter or paging parameters the list does not know, so a typo is not silently
+/// ignored.
+pub fn check_known(params: &Params, known: &[&str]) -> Result<(), ApiError> {
+    for key in params.keys() {
+        if !known.contains(&key) {
+            return Err(ApiError::bad_field(key, format!("is not a parameter of this list; use {}", known.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_replaces_and_clears() {
+        let mut target = json!({"name": "Acme", "website": "https://acme.example", "tags": ["a"]});
+        merge_patch(&mut target, &json!({"website": null, "tags": ["b", "c"]}));
+        assert_eq!(target, json!({"name": "Acme", "website": null, "tags": ["b", "c"]}));
+    }
+
+    #[test]
+    fn if_match_wins_over_the_body() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("W/\"7\""));
+        assert_eq!(expected_version(&headers, Some(3)).ok().flatten(), Some(7));
+        assert_eq!(expected_version(&HeaderMap::new(), Some(3)).ok().flatten(), Some(3));
+        assert!(expected_version(&HeaderMap::new(), None).ok().flatten().is_none());
+    }
+}

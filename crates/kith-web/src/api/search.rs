@@ -1,0 +1,83 @@
+//! `/api/v1/search`: one query over clients and contacts, grouped by type.
+
+use crate::auth::ApiUser;
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::AppState;
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use kith_domain::TenantId;
+use kith_store::clients::{self, ClientFilter};
+use kith_store::contacts::{self, ContactFilter};
+use kith_store::page::{Paging, Sort};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One record found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Hit {
+    pub id: i64,
+    pub name: String,
+    /// A second line: a contact's client and email, a client's domains.
+    pub detail: String,
+}
+
+/// Search results grouped by record type, each with its total.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Results {
+    pub clients: Vec<Hit>,
+    pub client_total: i64,
+    pub contacts: Vec<Hit>,
+    pub contact_total: i64,
+}
+
+/// Runs one search over every searchable record type.
+pub async fn run(state: &AppState, tenant: TenantId, query: &str, per_type: u64) -> kith_store::Result<Results> {
+    if query.trim().is_empty() {
+        return Ok(Results::default());
+    }
+    let paging = Paging::Numbered { page: 1, per_page: per_type };
+
+    let filter = ClientFilter { search: Some(query.to_owned()), ..Default::default() };
+    let sort = Sort { column: clients::SORTS[0], descending: false };
+    let found_clients = clients::list(&state.db, tenant, &filter, &sort, &paging).await?;
+
+    let filter = ContactFilter { search: Some(query.to_owned()), ..Default::default() };
+    let sort = Sort { column: contacts::SORTS[0], descending: false };
+    let found_contacts = contacts::list(&state.db, tenant, &filter, &sort, &paging).await?;
+
+    Ok(Results {
+        clients: found_clients
+            .page
+            .items
+            .iter()
+            .map(|c| Hit { id: c.id, name: c.name.clone(), detail: c.domain_list().join(", ") })
+            .collect(),
+        client_total: found_clients.page.total,
+        contacts: found_contacts
+            .page
+            .items
+            .iter()
+            .map(|c| {
+                let parts: Vec<&str> = [c.client_name.as_deref(), c.email.as_deref()].into_iter().flatten().collect();
+                Hit { id: c.id, name: c.display_name(), detail: parts.join(" · ") }
+            })
+            .collect(),
+        contact_total: found_contacts.page.total,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/search", tag = "search",
+    params(("q" = String, Query, description = "Substring to find; ignores case, accents and apostrophes"),
+        ("limit" = Option<u64>, Query, description = "Hits per type, 1–50 (default 10)")),
+    responses((status = 200, body = Results)))]
+pub async fn search(State(state): State<AppState>, ApiUser(me): ApiUser, RawQuery(query): RawQuery) -> Result<Json<Results>, ApiError> {
+    let params = Params::from_query(query.as_deref());
+    super::check_known(&params, &["q", "limit"])?;
+    let q = params.get("q").ok_or_else(|| ApiError::bad_field("q", "is required"))?;
+    let limit = match params.get("limit") {
+        None => 10,
+        Some(raw) => raw.parse::<u64>().ok().filter(|n| (1..=50).contains(n)).ok_or_else(|| ApiError::bad_field("limit", "must be a whole number from 1 to 50"))?,
+    };
+    Ok(Json(run(&state, me.tenant(), q, limit).await?))
+}

@@ -1,0 +1,455 @@
+//! Client pages: the filtered list, the profile, and the create / edit forms.
+
+use super::{Errors, render, render_with, see_other};
+use crate::auth::{CurrentUser, Identity};
+use crate::error::PageError;
+use crate::params::Params;
+use crate::views::{Layout, Pager, url_with};
+use crate::{AppState, filters};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use kith_domain::client::{ClientFields, ClientInput};
+use kith_domain::contact::display_name;
+use kith_domain::picklist::{ListKind, ListValue, PickLists};
+use kith_domain::{ClientId, Invalid};
+use kith_store::clients::{self, Client};
+use kith_store::contacts::{self, ContactFilter};
+use kith_store::page::{Paging, Sort};
+use kith_store::users::User;
+use kith_store::{StoreError, picklists, users};
+
+const PER_PAGE: u64 = 25;
+
+/// The filters as typed, echoed back into the filter form and the page links.
+#[derive(Default)]
+struct FilterValues {
+    search: String,
+    lifecycle: String,
+    industry: String,
+    client_type: String,
+    owner: String,
+    tag: String,
+    sort: String,
+}
+
+impl FilterValues {
+    fn read(params: &Params) -> Self {
+        Self {
+            search: params.get("search").unwrap_or_default().into(),
+            lifecycle: params.get("lifecycle").unwrap_or_default().into(),
+            industry: params.get("industry").unwrap_or_default().into(),
+            client_type: params.get("type").unwrap_or_default().into(),
+            owner: params.get("owner").unwrap_or_default().into(),
+            tag: params.all("tag").join(", "),
+            sort: params.get("sort").unwrap_or_default().into(),
+        }
+    }
+
+    fn link(&self, page: u64) -> String {
+        let page = if page > 1 { page.to_string() } else { String::new() };
+        url_with(
+            "/crm/clients",
+            &[
+                ("search", self.search.clone()),
+                ("lifecycle", self.lifecycle.clone()),
+                ("industry", self.industry.clone()),
+                ("type", self.client_type.clone()),
+                ("owner", self.owner.clone()),
+                ("tag", self.tag.clone()),
+                ("sort", self.sort.clone()),
+                ("page", page),
+            ],
+        )
+    }
+}
+
+/// One row of the client list.
+struct ClientRow {
+    id: i64,
+    name: String,
+    industry: String,
+    lifecycle: String,
+    client_type: String,
+    owner: String,
+    tags: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "clients/list.html")]
+struct ListPage {
+    layout: Layout,
+    filters: FilterValues,
+    lists: PickLists,
+    users: Vec<User>,
+    tags: Vec<(i64, String)>,
+    rows: Vec<ClientRow>,
+    pager: Pager,
+    notice: String,
+}
+
+impl ListPage {
+    fn options(&self, kind: &str) -> Vec<&ListValue> {
+        ListKind::parse(kind).map(|k| self.lists.of(k).collect()).unwrap_or_default()
+    }
+}
+
+pub async fn list(State(state): State<AppState>, CurrentUser(me): CurrentUser, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+    let params = Params::from_query(query.as_deref());
+    let tenant = me.tenant();
+    let lists = picklists::load(&state.db, tenant).await?;
+    let users = users::list(&state.db, tenant).await?;
+    let filters_typed = FilterValues::read(&params);
+
+    let sort = Sort::parse(params.get("sort"), &clients::SORTS).unwrap_or(Sort { column: clients::SORTS[0], descending: false });
+    let page = params.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(1).max(1);
+    let paging = Paging::Numbered { page, per_page: PER_PAGE };
+
+    let (rows, pager, notice) = match filters::clients(&state.db, tenant, &lists, &params).await {
+        Ok(filter) => {
+            let found = clients::list(&state.db, tenant, &filter, &sort, &paging).await?;
+            let rows: Vec<ClientRow> = found
+                .page
+                .items
+                .iter()
+                .map(|c| ClientRow {
+                    id: c.id,
+                    name: c.name.clone(),
+                    industry: lists.label(c.industry_id).unwrap_or_default().to_owned(),
+                    lifecycle: lists.label(c.lifecycle_id).unwrap_or_default().to_owned(),
+                    client_type: lists.label(c.type_id).unwrap_or_default().to_owned(),
+                    owner: owner_name(&users, c.owner_id),
+                    tags: found.tags.get(&c.id).cloned().unwrap_or_default(),
+                })
+                .collect();
+            let pager = Pager::new(page, PER_PAGE, rows.len(), found.page.total, found.page.has_more, |p| filters_typed.link(p));
+            (rows, pager, String::new())
+        }
+        Err(error) => {
+            let pager = Pager::new(1, PER_PAGE, 0, 0, false, |p| filters_typed.link(p));
+            (Vec::new(), pager, format!("Filter {}: {}", error.field, error.message))
+        }
+    };
+
+    let tags = kith_store::tags::all(&state.db, tenant).await?;
+    let page = ListPage { layout: Layout::new(&me, "clients"), filters: filters_typed, lists, users, tags, rows, pager, notice };
+    render(&page)
+}
+
+fn owner_name(users: &[User], id: Option<i64>) -> String {
+    id.and_then(|id| users.iter().find(|u| u.id == id)).map(|u| u.name.clone()).unwrap_or_default()
+}
+
+/// The client form's values as typed.
+#[derive(Default, Clone)]
+pub struct FormValues {
+    name: String,
+    domains: String,
+    website: String,
+    phone: String,
+    address: String,
+    client_type: String,
+    lifecycle: String,
+    industry: String,
+    tags: String,
+    owner: String,
+    parent: String,
+    notes: String,
+}
+
+impl FormValues {
+    fn read(form: &Params) -> Self {
+        let text = |key: &str| form.raw(key).unwrap_or_default().to_owned();
+        Self {
+            name: text("name"),
+            domains: text("domains"),
+            website: text("website"),
+            phone: text("phone"),
+            address: text("address"),
+            client_type: text("type"),
+            lifecycle: text("lifecycle"),
+            industry: text("industry"),
+            tags: text("tags"),
+            owner: text("owner"),
+            parent: text("parent"),
+            notes: text("notes"),
+        }
+    }
+
+    fn from_client(client: &Client, tags: &[String], lists: &PickLists, parent: Option<(i64, String)>) -> Self {
+        let label = |id| lists.label(id).unwrap_or_default().to_owned();
+        Self {
+            name: client.name.clone(),
+            domains: client.domain_list().join(", "),
+            website: client.website.clone().unwrap_or_default(),
+            phone: client.phone.clone().unwrap_or_default(),
+            address: client.address.clone().unwrap_or_default(),
+            client_type: label(client.type_id),
+            lifecycle: label(client.lifecycle_id),
+            industry: label(client.industry_id),
+            tags: tags.join(", "),
+            owner: client.owner_id.map(|id| id.to_string()).unwrap_or_default(),
+            parent: parent.map(|(id, name)| format!("{name} (#{id})")).unwrap_or_default(),
+            notes: client.notes.clone().unwrap_or_default(),
+        }
+    }
+
+    /// Turns the typed values into checked fields; the parent is looked up by name or `(#id)`.
+    async fn parse(&self, state: &AppState, me: &Identity, lists: &PickLists) -> Result<ClientFields, Invalid> {
+        let tenant = kith_store::tenants::get(&state.db, me.tenant()).await.map_err(|_| Invalid::one("name", "workspace not found"))?;
+        let parent_id = resolve_client(state, me, &self.parent).await.map_err(|m| Invalid::one("parent", m))?;
+        let owner_id = match self.owner.trim() {
+            "" => None,
+            raw => Some(raw.parse::<i64>().map_err(|_| Invalid::one("owner", "choose an owner from the list"))?),
+        };
+        let input = ClientInput {
+            name: self.name.clone(),
+            domains: Some(self.domains.clone()),
+            website: Some(self.website.clone()),
+            phone: Some(self.phone.clone()),
+            address: Some(self.address.clone()),
+            client_type: Some(self.client_type.clone()),
+            lifecycle: Some(self.lifecycle.clone()),
+            industry: Some(self.industry.clone()),
+            tags: vec![self.tags.clone()],
+            owner_id,
+            parent_id,
+            notes: Some(self.notes.clone()),
+        };
+        ClientFields::parse(&input, lists, &tenant.default_country)
+    }
+}
+
+/// Reads a client picked in a form: `Name (#12)` from the suggestions, or a name that exactly
+/// one client has.
+pub async fn resolve_client(state: &AppState, me: &Identity, text: &str) -> Result<Option<i64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Some(id) = text.strip_suffix(')').and_then(|t| t.rsplit_once("(#")).and_then(|(_, id)| id.parse::<i64>().ok()) {
+        return Ok(Some(id));
+    }
+    let ids = clients::ids_named(&state.db, me.tenant(), text).await.map_err(|e| e.to_string())?;
+    match ids.as_slice() {
+        [] => Err(format!("no client is called \"{text}\"")),
+        [id] => Ok(Some(*id)),
+        _ => Err(format!("several clients are called \"{text}\"; pick one from the suggestions")),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "clients/form.html")]
+struct FormPage {
+    layout: Layout,
+    id: Option<i64>,
+    version: i64,
+    values: FormValues,
+    errors: Errors,
+    lists: PickLists,
+    users: Vec<User>,
+}
+
+impl FormPage {
+    fn options(&self, kind: &str) -> Vec<&ListValue> {
+        ListKind::parse(kind).map(|k| self.lists.of(k).collect()).unwrap_or_default()
+    }
+
+    fn action(&self) -> String {
+        match self.id {
+            Some(id) => format!("/crm/clients/{id}"),
+            None => "/crm/clients".to_owned(),
+        }
+    }
+}
+
+async fn form_page(state: &AppState, me: &Identity, id: Option<i64>, version: i64, values: FormValues, errors: Errors) -> Result<FormPage, PageError> {
+    let lists = picklists::load(&state.db, me.tenant()).await?;
+    let users = users::list(&state.db, me.tenant()).await?;
+    Ok(FormPage { layout: Layout::new(me, "clients"), id, version, values, errors, lists, users })
+}
+
+pub async fn new(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Response, PageError> {
+    me.may_write().map_err(PageError::Forbidden)?;
+    let values = FormValues { owner: me.user.id.to_string(), ..Default::default() };
+    render(&form_page(&state, &me, None, 0, values, Errors::default()).await?)
+}
+
+pub async fn create(State(state): State<AppState>, CurrentUser(me): CurrentUser, body: Bytes) -> Result<Response, PageError> {
+    me.may_write().map_err(PageError::Forbidden)?;
+    let values = FormValues::read(&Params::parse(&body));
+    let lists = picklists::load(&state.db, me.tenant()).await?;
+
+    let saved = match values.parse(&state, &me, &lists).await {
+        Ok(fields) => save_new(&state, &me, &fields).await,
+        Err(invalid) => Err(StoreError::Invalid(invalid)),
+    };
+    match saved {
+        Ok(id) => Ok(see_other(&format!("/crm/clients/{}", id.0))),
+        Err(StoreError::Invalid(invalid)) => {
+            let page = form_page(&state, &me, None, 0, values, invalid.into()).await?;
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn save_new(state: &AppState, me: &Identity, fields: &ClientFields) -> Result<ClientId, StoreError> {
+    let mut tx = state.db.begin().await?;
+    let id = clients::create(&mut tx, me.tenant(), fields, Some(me.user_id())).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One contact row on the client page.
+struct ContactRow {
+    id: i64,
+    name: String,
+    title: String,
+    email: String,
+    phone: String,
+    types: String,
+}
+
+#[derive(Template)]
+#[template(path = "clients/show.html")]
+struct ShowPage {
+    layout: Layout,
+    client: Client,
+    industry: String,
+    lifecycle: String,
+    client_type: String,
+    owner: String,
+    parent: Option<(i64, String)>,
+    children: Vec<(i64, String)>,
+    tags: Vec<String>,
+    contacts: Vec<ContactRow>,
+    contact_total: i64,
+    created: String,
+    updated: String,
+}
+
+pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let tenant = me.tenant();
+    let client = clients::get(&state.db, tenant, ClientId(id)).await?;
+    let lists = picklists::load(&state.db, tenant).await?;
+    let users = users::list(&state.db, tenant).await?;
+    let tags = clients::tags_of(&state.db, tenant, ClientId(id)).await?;
+    let parent = parent_of(&state, &me, &client).await?;
+    let children = clients::children(&state.db, tenant, ClientId(id)).await?;
+
+    let filter = ContactFilter { client_id: Some(id), ..Default::default() };
+    let sort = Sort { column: contacts::SORTS[0], descending: false };
+    let found = contacts::list(&state.db, tenant, &filter, &sort, &Paging::Numbered { page: 1, per_page: 50 }).await?;
+    let contact_rows = found
+        .page
+        .items
+        .iter()
+        .map(|c| ContactRow {
+            id: c.id,
+            name: display_name(c.first_name.as_deref(), c.last_name.as_deref()),
+            title: c.title.clone().unwrap_or_default(),
+            email: c.email.clone().unwrap_or_default(),
+            phone: found.phones.get(&c.id).and_then(|p| p.first()).map(|p| p.raw.clone()).unwrap_or_default(),
+            types: c.type_list().join(", "),
+        })
+        .collect();
+
+    let layout = Layout::new(&me, "clients");
+    let page = ShowPage {
+        industry: lists.label(client.industry_id).unwrap_or_default().to_owned(),
+        lifecycle: lists.label(client.lifecycle_id).unwrap_or_default().to_owned(),
+        client_type: lists.label(client.type_id).unwrap_or_default().to_owned(),
+        owner: owner_name(&users, client.owner_id),
+        created: layout.time(&client.created_at),
+        updated: layout.time(&client.updated_at),
+        parent,
+        children,
+        tags,
+        contacts: contact_rows,
+        contact_total: found.page.total,
+        client,
+        layout,
+    };
+    render(&page)
+}
+
+async fn parent_of(state: &AppState, me: &Identity, client: &Client) -> Result<Option<(i64, String)>, PageError> {
+    let Some(parent_id) = client.parent_id else { return Ok(None) };
+    let names = clients::names(&state.db, me.tenant(), &[parent_id]).await?;
+    Ok(names.get(&parent_id).map(|name| (parent_id, name.clone())))
+}
+
+pub async fn edit(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+    me.may_write().map_err(PageError::Forbidden)?;
+    let client = clients::get(&state.db, me.tenant(), ClientId(id)).await?;
+    let tags = clients::tags_of(&state.db, me.tenant(), ClientId(id)).await?;
+    let lists = picklists::load(&state.db, me.tenant()).await?;
+    let parent = parent_of(&state, &me, &client).await?;
+    let values = FormValues::from_client(&client, &tags, &lists, parent);
+    render(&form_page(&state, &me, Some(id), client.version, values, Errors::default()).await?)
+}
+
+pub async fn update(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>, body: Bytes) -> Result<Response, PageError> {
+    me.may_write().map_err(PageError::Forbidden)?;
+    let form = Params::parse(&body);
+    let values = FormValues::read(&form);
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let lists = picklists::load(&state.db, me.tenant()).await?;
+    // Another tenant's client is a 404 before anything is checked.
+    clients::get(&state.db, me.tenant(), ClientId(id)).await?;
+
+    let saved = match values.parse(&state, &me, &lists).await {
+        Ok(fields) => save_existing(&state, &me, ClientId(id), version, &fields).await,
+        Err(invalid) => Err(StoreError::Invalid(invalid)),
+    };
+    match saved {
+        Ok(()) => Ok(see_other(&format!("/crm/clients/{id}"))),
+        Err(StoreError::Invalid(invalid)) => {
+            let page = form_page(&state, &me, Some(id), version, values, invalid.into()).await?;
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(StoreError::Stale { current }) => {
+            let stale = Invalid::one(
+                "version",
+                "Someone else saved this client while you were editing. Your changes are below but not saved; \
+                 open the client again to see theirs.",
+            );
+            let page = form_page(&state, &me, Some(id), current, values, stale.into()).await?;
+            render_with(StatusCode::CONFLICT, &page)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn save_existing(state: &AppState, me: &Identity, id: ClientId, version: i64, fields: &ClientFields) -> Result<(), StoreError> {
+    let mut tx = state.db.begin().await?;
+    clients::update(&mut tx, me.tenant(), id, version, fields).await?;
+    tx.commit().await
+}
+
+pub async fn delete(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>, body: Bytes) -> Result<Response, PageError> {
+    me.may_write().map_err(PageError::Forbidden)?;
+    let version = Params::parse(&body).get("version").and_then(|v| v.parse::<i64>().ok());
+    let mut tx = state.db.begin().await?;
+    clients::delete(&mut tx, me.tenant(), ClientId(id), version).await?;
+    tx.commit().await?;
+    Ok(see_other("/crm/clients"))
+}
+
+#[derive(Template)]
+#[template(path = "clients/options.html")]
+struct Options {
+    clients: Vec<(i64, String)>,
+}
+
+/// Suggestions for a client picker (`<datalist>` options), searched as the user types.
+pub async fn options(State(state): State<AppState>, CurrentUser(me): CurrentUser, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+    let params = Params::from_query(query.as_deref());
+    let typed = ["q", "client", "parent"].iter().find_map(|k| params.get(k)).unwrap_or_default();
+    let typed = typed.rsplit_once(" (#").map_or(typed, |(name, _)| name);
+    let clients = clients::suggest(&state.db, me.tenant(), typed, 15).await?;
+    render(&Options { clients })
+}

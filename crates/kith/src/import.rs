@@ -1,0 +1,441 @@
+//! `kith import clients|contacts FILE`: CSV import from the command line, with columns mapped
+//! by header name (common synonyms included). Every row that is not imported is reported with
+//! its row number and reason; nothing disappears silently.
+//!
+//! Rows are numbered as a spreadsheet shows them: the header is row 1, the first record row 2
+//! (a record with line breaks inside quotes is still one row).
+
+use anyhow::Context;
+use kith_domain::client::{ClientFields, ClientInput};
+use kith_domain::contact::{ConsentSource, ContactFields, ContactInput, PhoneInput};
+use kith_domain::picklist::{ListKind, PickLists};
+use kith_domain::{ClientId, TenantId};
+use kith_store::contacts::Actor;
+use kith_store::{Db, StoreError, clients, contacts, picklists, tenants};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+// TODO(#8): encoding detection, delimiter detection, manual mapping, dry run, duplicate
+// policies, background jobs with progress and undo belong to the import screen; this CLI path
+// reads UTF-8 comma-separated files and skips rows that match an existing record.
+
+/// What can be imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Entity {
+    Clients,
+    Contacts,
+}
+
+/// One row that was not imported, or imported with a remark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowNote {
+    pub row: u64,
+    pub message: String,
+}
+
+/// The outcome of one import.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub rows: u64,
+    pub created: u64,
+    pub skipped: Vec<RowNote>,
+    pub failed: Vec<RowNote>,
+    pub remarks: Vec<RowNote>,
+    pub clients_created: u64,
+    pub ignored_columns: Vec<String>,
+    pub new_list_values: Vec<String>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} rows read: {} created, {} skipped, {} failed.",
+            self.rows,
+            self.created,
+            self.skipped.len(),
+            self.failed.len()
+        )?;
+        if self.clients_created > 0 {
+            writeln!(f, "{} clients created for the contacts' companies.", self.clients_created)?;
+        }
+        if !self.ignored_columns.is_empty() {
+            writeln!(f, "Columns not imported: {}.", self.ignored_columns.join(", "))?;
+        }
+        if !self.new_list_values.is_empty() {
+            writeln!(f, "Values added to the lists: {}.", self.new_list_values.join(", "))?;
+        }
+        for (title, notes) in [("Skipped", &self.skipped), ("Failed", &self.failed)] {
+            for note in notes {
+                writeln!(f, "{title}: row {}: {}", note.row, note.message)?;
+            }
+        }
+        // Remarks repeat (the same typo, many odd phone numbers): one line per remark.
+        let mut grouped: Vec<(&str, Vec<u64>)> = Vec::new();
+        for note in &self.remarks {
+            match grouped.iter_mut().find(|(message, _)| *message == note.message) {
+                Some((_, rows)) if rows.last() == Some(&note.row) => {}
+                Some((_, rows)) => rows.push(note.row),
+                None => grouped.push((&note.message, vec![note.row])),
+            }
+        }
+        for (message, rows) in grouped {
+            let listed: Vec<String> = rows.iter().take(12).map(u64::to_string).collect();
+            let more = if rows.len() > 12 { format!(" and {} more", rows.len() - 12) } else { String::new() };
+            let noun = if rows.len() == 1 { "row" } else { "rows" };
+            writeln!(f, "Note: {message} ({noun} {}{more})", listed.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A field of a record and the header names that mean it.
+struct Target {
+    field: &'static str,
+    headers: &'static [&'static str],
+}
+
+const CLIENT_COLUMNS: &[Target] = &[
+    Target { field: "name", headers: &["name", "account", "account_name", "company", "company_name", "organization", "organisation", "client", "client_name"] },
+    Target { field: "domains", headers: &["domain", "domains", "email_domain"] },
+    Target { field: "website", headers: &["website", "url", "web", "homepage", "web_site"] },
+    Target { field: "phone", headers: &["phone", "phone_number", "telephone", "tel", "main_phone"] },
+    Target { field: "address", headers: &["address", "street_address", "full_address", "office_location", "location", "country"] },
+    Target { field: "type", headers: &["type", "client_type", "account_type"] },
+    Target { field: "lifecycle", headers: &["lifecycle", "lifecycle_stage", "stage", "status"] },
+    Target { field: "industry", headers: &["industry", "sector", "vertical"] },
+    Target { field: "tags", headers: &["tags", "labels", "categories"] },
+    Target { field: "notes", headers: &["notes", "note", "description", "comments"] },
+    Target { field: "parent", headers: &["parent", "parent_account", "parent_company", "subsidiary_of"] },
+];
+
+const CONTACT_COLUMNS: &[Target] = &[
+    Target { field: "first_name", headers: &["first_name", "firstname", "first", "given_name"] },
+    Target { field: "last_name", headers: &["last_name", "lastname", "last", "surname", "family_name"] },
+    Target { field: "full_name", headers: &["name", "full_name", "contact_name"] },
+    Target { field: "title", headers: &["title", "job_title", "position", "job"] },
+    Target { field: "company", headers: &["company", "company_name", "account", "account_name", "organization", "organisation", "client", "client_name"] },
+    Target { field: "email", headers: &["email", "e_mail", "email_address", "primary_email", "email_1", "work_email", "email_work", "email_2", "email_home", "email_other", "other_email"] },
+    Target { field: "phone", headers: &["phone", "phone_number", "telephone", "phone_1", "work_phone", "phone_work", "mobile", "mobile_phone", "cell", "phone_2", "phone_home", "home_phone", "phone_other", "other_phone"] },
+    Target { field: "tags", headers: &["tags", "labels"] },
+    Target { field: "notes", headers: &["notes", "note", "background", "description", "comments"] },
+];
+
+/// Normalises a header for matching: BOM and spaces gone, lower case, separators as `_`.
+fn header_key(header: &str) -> String {
+    header.trim_start_matches('\u{feff}').trim().to_lowercase().replace([' ', '-', '.'], "_")
+}
+
+/// Which columns feed which field; a field may take several columns (emails, phones).
+struct Mapping {
+    columns: HashMap<&'static str, Vec<(usize, String)>>,
+    ignored: Vec<String>,
+}
+
+impl Mapping {
+    fn new(headers: &csv::StringRecord, targets: &[Target]) -> Self {
+        let mut columns: HashMap<&'static str, Vec<(usize, String)>> = HashMap::new();
+        let mut ignored = Vec::new();
+        for (index, header) in headers.iter().enumerate() {
+            let key = header_key(header);
+            let target = targets.iter().find(|t| t.headers.contains(&key.as_str()));
+            match target {
+                // A single-valued field takes its first matching column only.
+                Some(t) if t.field == "email" || t.field == "phone" || !columns.contains_key(t.field) => {
+                    columns.entry(t.field).or_default().push((index, key));
+                }
+                _ => ignored.push(header.trim_start_matches('\u{feff}').trim().to_owned()),
+            }
+        }
+        Self { columns, ignored }
+    }
+
+    /// The first non-blank value of `field` in `record`.
+    fn value(&self, record: &csv::StringRecord, field: &str) -> Option<String> {
+        self.values(record, field).into_iter().next().map(|(_, v)| v)
+    }
+
+    /// Every non-blank value of `field`, with the header it came from.
+    fn values(&self, record: &csv::StringRecord, field: &str) -> Vec<(String, String)> {
+        self.columns
+            .get(field)
+            .map(|columns| {
+                columns
+                    .iter()
+                    .filter_map(|(index, key)| {
+                        let value = record.get(*index)?.trim();
+                        (!value.is_empty()).then(|| (key.clone(), value.to_owned()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Imports `input` into `tenant`.
+pub async fn run(db: &Db, tenant: TenantId, entity: Entity, input: impl Read) -> anyhow::Result<Report> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers = reader.headers().context("could not read the header row")?.clone();
+    let country = tenants::get(db, tenant).await?.default_country;
+    let targets = match entity {
+        Entity::Clients => CLIENT_COLUMNS,
+        Entity::Contacts => CONTACT_COLUMNS,
+    };
+    let mapping = Mapping::new(&headers, targets);
+    let required = match entity {
+        Entity::Clients => vec!["name"],
+        Entity::Contacts => vec!["first_name", "last_name", "full_name", "email"],
+    };
+    if !required.iter().any(|f| mapping.columns.contains_key(f)) {
+        anyhow::bail!(
+            "no column could be used: the header row needs one of {}; it has {}",
+            required.join(", "),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+
+    let mut importer = Importer { db, tenant, country, mapping, report: Report::default(), seen: HashMap::new(), parents: Vec::new() };
+    importer.report.ignored_columns = importer.mapping.ignored.clone();
+
+    for (index, record) in reader.records().enumerate() {
+        let row = index as u64 + 2;
+        importer.report.rows += 1;
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                importer.fail(row, format!("could not be read as CSV: {error}"));
+                continue;
+            }
+        };
+        if record.len() != headers.len() {
+            importer.fail(row, format!("has {} fields where the header has {}; values would land in the wrong columns", record.len(), headers.len()));
+            continue;
+        }
+        match entity {
+            Entity::Clients => importer.client_row(row, &record).await?,
+            Entity::Contacts => importer.contact_row(row, &record).await?,
+        }
+    }
+    importer.link_parents().await?;
+    Ok(importer.report)
+}
+
+struct Importer<'a> {
+    db: &'a Db,
+    tenant: TenantId,
+    country: String,
+    mapping: Mapping,
+    report: Report,
+    /// Natural keys seen in this file, with the row that had them first.
+    seen: HashMap<String, u64>,
+    /// Clients whose parent is named in the file: (row, client, parent name).
+    parents: Vec<(u64, ClientId, String)>,
+}
+
+impl Importer<'_> {
+    fn fail(&mut self, row: u64, message: impl Into<String>) {
+        self.report.failed.push(RowNote { row, message: message.into() });
+    }
+
+    fn skip(&mut self, row: u64, message: impl Into<String>) {
+        self.report.skipped.push(RowNote { row, message: message.into() });
+    }
+
+    async fn client_row(&mut self, row: u64, record: &csv::StringRecord) -> anyhow::Result<()> {
+        let Some(name) = self.mapping.value(record, "name") else {
+            self.fail(row, "has no name");
+            return Ok(());
+        };
+        let key = kith_domain::search::fold(&name);
+        if let Some(first) = self.seen.get(&key) {
+            self.skip(row, format!("same client name as row {first}"));
+            return Ok(());
+        }
+        self.seen.insert(key, row);
+
+        let mut tx = self.db.begin().await?;
+        if clients::find_by_name(&mut tx, self.tenant, &name).await?.is_some() {
+            self.skip(row, "a client with this name already exists");
+            return Ok(());
+        }
+        let lists = picklists::load(self.db, self.tenant).await?;
+        let mut input = ClientInput {
+            name,
+            domains: self.mapping.value(record, "domains"),
+            website: self.mapping.value(record, "website"),
+            phone: self.mapping.value(record, "phone"),
+            address: self.mapping.value(record, "address"),
+            tags: self.mapping.value(record, "tags").into_iter().collect(),
+            notes: self.mapping.value(record, "notes"),
+            ..Default::default()
+        };
+        input.client_type = self.list_label(&mut tx, &lists, ListKind::ClientType, row, self.mapping.value(record, "type")).await?;
+        input.lifecycle = self.list_label(&mut tx, &lists, ListKind::Lifecycle, row, self.mapping.value(record, "lifecycle")).await?;
+        input.industry = self.list_label(&mut tx, &lists, ListKind::Industry, row, self.mapping.value(record, "industry")).await?;
+        let lists = picklists::load_in(&mut tx, self.tenant).await?;
+
+        let fields = match ClientFields::parse(&input, &lists, &self.country) {
+            Ok(fields) => fields,
+            Err(invalid) => {
+                self.fail(row, invalid.to_string());
+                return Ok(());
+            }
+        };
+        let id = clients::create(&mut tx, self.tenant, &fields, None).await?;
+        tx.commit().await?;
+        self.report.created += 1;
+        if let Some(parent) = self.mapping.value(record, "parent") {
+            self.parents.push((row, id, parent));
+        }
+        Ok(())
+    }
+
+    /// Reads a pick-list label: an exact match (ignoring case and accents), else a value one
+    /// typo away ("technolgy" → "Technology"), else a new value added to the list.
+    async fn list_label(
+        &mut self,
+        tx: &mut kith_store::Tx,
+        lists: &PickLists,
+        kind: ListKind,
+        row: u64,
+        label: Option<String>,
+    ) -> anyhow::Result<Option<String>> {
+        let Some(label) = label else { return Ok(None) };
+        if let Some(value) = lists.find(kind, &label) {
+            return Ok(Some(value.label.clone()));
+        }
+        let folded = kith_domain::search::fold(&label);
+        let close: Vec<&str> = lists
+            .of(kind)
+            .filter(|v| v.label.len() >= 6 && strsim::damerau_levenshtein(&kith_domain::search::fold(&v.label), &folded) == 1)
+            .map(|v| v.label.as_str())
+            .collect();
+        if let [only] = close.as_slice() {
+            self.report.remarks.push(RowNote { row, message: format!("{} \"{label}\" read as \"{only}\"", kind.as_str()) });
+            return Ok(Some((*only).to_owned()));
+        }
+        picklists::ensure(tx, self.tenant, kind, &label).await?;
+        let added = format!("{} \"{}\"", kind.as_str(), label.trim());
+        if !self.report.new_list_values.contains(&added) {
+            self.report.new_list_values.push(added);
+        }
+        Ok(Some(label))
+    }
+
+    async fn contact_row(&mut self, row: u64, record: &csv::StringRecord) -> anyhow::Result<()> {
+        let emails: Vec<String> = self.mapping.values(record, "email").into_iter().map(|(_, v)| v).collect();
+        let (mut first_name, mut last_name) = (self.mapping.value(record, "first_name"), self.mapping.value(record, "last_name"));
+        if first_name.is_none() && last_name.is_none()
+            && let Some(full) = self.mapping.value(record, "full_name")
+        {
+            let (first, last) = full.rsplit_once(' ').map_or((None, Some(full.clone())), |(f, l)| (Some(f.to_owned()), Some(l.to_owned())));
+            first_name = first;
+            last_name = last;
+        }
+        let phones = self
+            .mapping
+            .values(record, "phone")
+            .into_iter()
+            .map(|(header, number)| PhoneInput { label: phone_label(&header).into(), number })
+            .collect();
+
+        if let Some(email) = emails.first() {
+            let key = email.trim().to_lowercase();
+            if let Some(first) = self.seen.get(&key) {
+                self.skip(row, format!("same email as row {first}"));
+                return Ok(());
+            }
+            self.seen.insert(key, row);
+        }
+
+        let input = ContactInput {
+            first_name,
+            last_name,
+            title: self.mapping.value(record, "title"),
+            email: emails.first().cloned(),
+            other_emails: emails.iter().skip(1).cloned().collect(),
+            phones,
+            tags: self.mapping.value(record, "tags").into_iter().collect(),
+            notes: self.mapping.value(record, "notes"),
+            ..Default::default()
+        };
+        let mut fields = match ContactFields::parse(&input, &self.country) {
+            Ok(fields) => fields,
+            Err(invalid) => {
+                self.fail(row, invalid.to_string());
+                return Ok(());
+            }
+        };
+        for _ in fields.phones.iter().filter(|p| p.phone.e164.is_none()) {
+            self.report.remarks.push(RowNote { row, message: "a phone number is not valid for its country; kept as typed, without E.164".into() });
+        }
+
+        let mut tx = self.db.begin().await?;
+        if let Some(email) = &fields.email
+            && let Some(existing) = contacts::find_by_email(&mut tx, self.tenant, email.as_str()).await?
+        {
+            self.skip(row, format!("the email is already the primary email of contact #{existing}"));
+            return Ok(());
+        }
+        if let Some(company) = self.mapping.value(record, "company") {
+            fields.client_id = Some(self.client_for(&mut tx, row, &company).await?);
+        }
+        let actor = Actor { user: None, source: ConsentSource::Import };
+        match contacts::create(&mut tx, self.tenant, &fields, actor).await {
+            Ok(_) => {
+                tx.commit().await?;
+                self.report.created += 1;
+            }
+            Err(StoreError::Invalid(invalid)) => self.fail(row, invalid.to_string()),
+            Err(other) => return Err(other.into()),
+        }
+        Ok(())
+    }
+
+    /// The client called `name`, created when none exists yet.
+    async fn client_for(&mut self, tx: &mut kith_store::Tx, row: u64, name: &str) -> anyhow::Result<i64> {
+        if let Some(id) = clients::find_by_name(tx, self.tenant, name).await? {
+            return Ok(id);
+        }
+        let lists = picklists::load(self.db, self.tenant).await?;
+        let input = ClientInput { name: name.to_owned(), ..Default::default() };
+        let fields = ClientFields::parse(&input, &lists, &self.country)
+            .map_err(|e| anyhow::anyhow!("row {row}: the company cannot become a client: {e}"))?;
+        let id = clients::create(tx, self.tenant, &fields, None).await?;
+        self.report.clients_created += 1;
+        Ok(id.0)
+    }
+
+    /// Links clients to parents named in the file, once every row is in.
+    async fn link_parents(&mut self) -> anyhow::Result<()> {
+        for (row, id, parent) in std::mem::take(&mut self.parents) {
+            let mut tx = self.db.begin().await?;
+            let Some(parent_id) = clients::find_by_name(&mut tx, self.tenant, &parent).await? else {
+                self.report.remarks.push(RowNote { row, message: format!("parent \"{parent}\" is not a client; left without a parent") });
+                continue;
+            };
+            match clients::set_parent(&mut tx, self.tenant, id, ClientId(parent_id)).await {
+                Ok(()) => tx.commit().await?,
+                Err(StoreError::Invalid(invalid)) => {
+                    self.report.remarks.push(RowNote { row, message: format!("parent \"{parent}\" {invalid}") });
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The phone label implied by a column header.
+fn phone_label(header: &str) -> &'static str {
+    if header.contains("mobile") || header.contains("cell") {
+        "mobile"
+    } else if header.contains("home") {
+        "home"
+    } else if header.contains("other") || header.ends_with('2') {
+        "other"
+    } else {
+        "work"
+    }
+}
