@@ -49,19 +49,41 @@ pub struct ClientFields {
 
 impl ClientFields {
     /// Checks every field of `input`, naming each one that is wrong.
-    pub fn parse(input: &ClientInput, lists: &PickLists, default_country: &str) -> Result<Self, Invalid> {
+    pub fn parse(
+        input: &ClientInput,
+        lists: &PickLists,
+        default_country: &str,
+    ) -> Result<Self, Invalid> {
         let mut check = Checker::default();
 
         let name = check.check("name", text::required_line(&input.name, NAME_MAX));
         let domains = check.check("domains", parse_domains(input.domains.as_deref()));
         let website = check.check("website", parse_website(input.website.as_deref()));
-        let phone = check.check("phone", optional_phone(input.phone.as_deref(), default_country));
-        let address = check.check("address", text::optional_block(input.address.as_deref(), 1_000));
-        let type_id = check.check("type", pick(lists, ListKind::ClientType, input.client_type.as_deref()));
-        let lifecycle_id = check.check("lifecycle", pick(lists, ListKind::Lifecycle, input.lifecycle.as_deref()));
-        let industry_id = check.check("industry", pick(lists, ListKind::Industry, input.industry.as_deref()));
+        let phone = check.check(
+            "phone",
+            optional_phone(input.phone.as_deref(), default_country),
+        );
+        let address = check.check(
+            "address",
+            text::optional_block(input.address.as_deref(), 1_000),
+        );
+        let type_id = check.check(
+            "type",
+            pick(lists, ListKind::ClientType, input.client_type.as_deref()),
+        );
+        let lifecycle_id = check.check(
+            "lifecycle",
+            pick(lists, ListKind::Lifecycle, input.lifecycle.as_deref()),
+        );
+        let industry_id = check.check(
+            "industry",
+            pick(lists, ListKind::Industry, input.industry.as_deref()),
+        );
         let tags = check.check("tags", parse_tags(&input.tags));
-        let notes = check.check("notes", text::optional_block(input.notes.as_deref(), NOTES_MAX));
+        let notes = check.check(
+            "notes",
+            text::optional_block(input.notes.as_deref(), NOTES_MAX),
+        );
         check.finish()?;
 
         Ok(Self {
@@ -110,18 +132,27 @@ fn optional_phone(raw: Option<&str>, default_country: &str) -> Result<Option<Pho
 /// Splits a list of domains, lower-cases them and drops a pasted scheme or `www.`.
 pub fn parse_domains(input: Option<&str>) -> Result<Vec<String>, String> {
     let mut domains: Vec<String> = Vec::new();
-    for part in input.unwrap_or_default().split(|c: char| c == ',' || c.is_whitespace()) {
+    for part in input
+        .unwrap_or_default()
+        .split(|c: char| c == ',' || c.is_whitespace())
+    {
         if part.is_empty() {
             continue;
         }
         let domain = part.to_lowercase();
-        let domain = domain.trim_start_matches("https://").trim_start_matches("http://");
+        let domain = domain
+            .trim_start_matches("https://")
+            .trim_start_matches("http://");
         let domain = domain.trim_start_matches("www.").trim_end_matches('/');
         let valid = domain.contains('.')
             && !domain.starts_with(['.', '-'])
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         if !valid {
-            return Err(format!("\"{part}\" is not a domain name such as example.com"));
+            return Err(format!(
+                "\"{part}\" is not a domain name such as example.com"
+            ));
         }
         if !domains.iter().any(|d| d == domain) {
             domains.push(domain.to_owned());
@@ -133,7 +164,9 @@ pub fn parse_domains(input: Option<&str>) -> Result<Vec<String>, String> {
 /// Accepts an http(s) URL or a bare host name (which gets `https://`). Any other scheme is
 /// refused, so a stored website can always be shown as a safe link.
 pub fn parse_website(input: Option<&str>) -> Result<Option<String>, String> {
-    let Some(url) = text::optional(input) else { return Ok(None) };
+    let Some(url) = text::optional(input) else {
+        return Ok(None);
+    };
     if url.chars().count() > 500 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must be a web address without spaces, at most 500 characters".into());
     }
@@ -178,8 +211,15 @@ mod tests {
     use crate::picklist::ListValue;
 
     fn lists() -> PickLists {
-        let industry = |id, label: &str| ListValue { id, kind: ListKind::Industry, label: label.into(), sort_order: id as i32 };
-        PickLists { values: vec![industry(1, "Retail"), industry(2, "Medical")] }
+        let industry = |id, label: &str| ListValue {
+            id,
+            kind: ListKind::Industry,
+            label: label.into(),
+            sort_order: id as i32,
+        };
+        PickLists {
+            values: vec![industry(1, "Retail"), industry(2, "Medical")],
+        }
     }
 
     #[test]
@@ -192,7 +232,10 @@ mod tests {
         };
         let err = ClientFields::parse(&input, &lists(), "GB").expect_err("invalid");
         assert_eq!(err.message_for("name"), Some("is required"));
-        assert_eq!(err.message_for("website"), Some("must start with http:// or https://"));
+        assert_eq!(
+            err.message_for("website"),
+            Some("must start with http:// or https://")
+        );
         assert_eq!(
             err.message_for("industry"),
             Some("\"Mining\" is not in the list; choose one of: Retail, Medical")
@@ -201,14 +244,29 @@ mod tests {
 
     #[test]
     fn labels_match_without_case() {
-        let input = ClientInput { name: "Acme".into(), industry: Some("retail".into()), ..Default::default() };
-        assert_eq!(ClientFields::parse(&input, &lists(), "GB").expect("valid").industry_id, Some(1));
+        let input = ClientInput {
+            name: "Acme".into(),
+            industry: Some("retail".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ClientFields::parse(&input, &lists(), "GB")
+                .expect("valid")
+                .industry_id,
+            Some(1)
+        );
     }
 
     #[test]
     fn domains_and_websites_are_tidied() {
-        assert_eq!(parse_domains(Some("https://www.Acme.com/, acme.co.uk acme.com")).expect("ok"), ["acme.com", "acme.co.uk"]);
-        assert_eq!(parse_website(Some("acme.com")).expect("ok").as_deref(), Some("https://acme.com"));
+        assert_eq!(
+            parse_domains(Some("https://www.Acme.com/, acme.co.uk acme.com")).expect("ok"),
+            ["acme.com", "acme.co.uk"]
+        );
+        assert_eq!(
+            parse_website(Some("acme.com")).expect("ok").as_deref(),
+            Some("https://acme.com")
+        );
     }
 
     #[test]

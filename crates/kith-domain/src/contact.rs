@@ -85,7 +85,9 @@ impl Channel {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim().to_ascii_lowercase())
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim().to_ascii_lowercase())
     }
 }
 
@@ -101,8 +103,12 @@ pub enum PreferredChannel {
 }
 
 impl PreferredChannel {
-    pub const ALL: [PreferredChannel; 4] =
-        [PreferredChannel::Email, PreferredChannel::Phone, PreferredChannel::Sms, PreferredChannel::None];
+    pub const ALL: [PreferredChannel; 4] = [
+        PreferredChannel::Email,
+        PreferredChannel::Phone,
+        PreferredChannel::Sms,
+        PreferredChannel::None,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -118,7 +124,12 @@ impl PreferredChannel {
         Self::ALL
             .into_iter()
             .find(|c| c.as_str() == wanted)
-            .ok_or_else(|| format!("\"{}\" is not a channel; use email, phone, sms or none", s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "\"{}\" is not a channel; use email, phone, sms or none",
+                    s.trim()
+                )
+            })
     }
 }
 
@@ -202,8 +213,14 @@ impl ContactFields {
     pub fn parse(input: &ContactInput, default_country: &str) -> Result<Self, Invalid> {
         let mut check = Checker::default();
 
-        let first_name = check.check("first_name", text::optional_line(input.first_name.as_deref(), NAME_MAX));
-        let last_name = check.check("last_name", text::optional_line(input.last_name.as_deref(), NAME_MAX));
+        let first_name = check.check(
+            "first_name",
+            text::optional_line(input.first_name.as_deref(), NAME_MAX),
+        );
+        let last_name = check.check(
+            "last_name",
+            text::optional_line(input.last_name.as_deref(), NAME_MAX),
+        );
         let title = check.check("title", text::optional_line(input.title.as_deref(), 200));
         let email = match text::optional(input.email.as_deref()) {
             None => None,
@@ -217,7 +234,10 @@ impl ContactFields {
             Some(raw) => check.check("preferred_channel", PreferredChannel::parse(&raw)),
         };
         let tags = check.check("tags", parse_tags(&input.tags));
-        let notes = check.check("notes", text::optional_block(input.notes.as_deref(), 50_000));
+        let notes = check.check(
+            "notes",
+            text::optional_block(input.notes.as_deref(), 50_000),
+        );
 
         let first_name = first_name.flatten();
         let last_name = last_name.flatten();
@@ -282,28 +302,48 @@ pub fn display_name(first: Option<&str>, last: Option<&str>) -> String {
 
 /// The folded sort key: last name, then first name.
 pub fn sort_name(first: Option<&str>, last: Option<&str>) -> String {
-    search::fold(&format!("{} {}", last.unwrap_or_default(), first.unwrap_or_default()))
+    search::fold(&format!(
+        "{} {}",
+        last.unwrap_or_default(),
+        first.unwrap_or_default()
+    ))
 }
 
-fn parse_other_emails(check: &mut Checker, input: &[String], primary: Option<&Email>) -> Vec<Email> {
+fn parse_other_emails(
+    check: &mut Checker,
+    input: &[String],
+    primary: Option<&Email>,
+) -> Vec<Email> {
     let mut emails: Vec<Email> = Vec::new();
     for (i, raw) in input.iter().flat_map(|s| s.split([',', '\n'])).enumerate() {
         if raw.trim().is_empty() {
             continue;
         }
-        let Some(email) = check.check(&format!("other_emails[{i}]"), Email::parse(raw)) else { continue };
-        let seen = primary.into_iter().chain(emails.iter()).any(|e| e.normalized() == email.normalized());
+        let Some(email) = check.check(&format!("other_emails[{i}]"), Email::parse(raw)) else {
+            continue;
+        };
+        let seen = primary
+            .into_iter()
+            .chain(emails.iter())
+            .any(|e| e.normalized() == email.normalized());
         if !seen {
             emails.push(email);
         }
     }
     if emails.len() > EMAILS_MAX {
-        check.add("other_emails", format!("has {} addresses; the limit is {EMAILS_MAX}", emails.len()));
+        check.add(
+            "other_emails",
+            format!("has {} addresses; the limit is {EMAILS_MAX}", emails.len()),
+        );
     }
     emails
 }
 
-fn parse_phones(check: &mut Checker, input: &[PhoneInput], default_country: &str) -> Vec<LabelledPhone> {
+fn parse_phones(
+    check: &mut Checker,
+    input: &[PhoneInput],
+    default_country: &str,
+) -> Vec<LabelledPhone> {
     let mut phones = Vec::new();
     for (i, entry) in input.iter().enumerate() {
         if entry.number.trim().is_empty() {
@@ -311,22 +351,35 @@ fn parse_phones(check: &mut Checker, input: &[PhoneInput], default_country: &str
         }
         let label = text::optional(Some(&entry.label)).unwrap_or_else(|| "work".to_owned());
         if label.chars().count() > 30 {
-            check.add(&format!("phones[{i}].label"), "is longer than 30 characters");
+            check.add(
+                &format!("phones[{i}].label"),
+                "is longer than 30 characters",
+            );
             continue;
         }
-        if let Some(phone) = check.check(&format!("phones[{i}]"), Phone::parse(&entry.number, default_country)) {
+        if let Some(phone) = check.check(
+            &format!("phones[{i}]"),
+            Phone::parse(&entry.number, default_country),
+        ) {
             phones.push(LabelledPhone { label, phone });
         }
     }
     if phones.len() > PHONES_MAX {
-        check.add("phones", format!("has {} numbers; the limit is {PHONES_MAX}", phones.len()));
+        check.add(
+            "phones",
+            format!("has {} numbers; the limit is {PHONES_MAX}", phones.len()),
+        );
     }
     phones
 }
 
 fn parse_types(check: &mut Checker, input: &[String]) -> Vec<ContactType> {
     let mut types = Vec::new();
-    for raw in input.iter().flat_map(|s| s.split(',')).filter(|s| !s.trim().is_empty()) {
+    for raw in input
+        .iter()
+        .flat_map(|s| s.split(','))
+        .filter(|s| !s.trim().is_empty())
+    {
         if let Some(t) = check.check("types", ContactType::parse(raw))
             && !types.contains(&t)
         {
@@ -369,14 +422,26 @@ mod tests {
     fn a_name_is_required_and_errors_name_their_fields() {
         let input = ContactInput {
             email: Some("not-an-email".into()),
-            phones: vec![PhoneInput { label: "work".into(), number: "call me".into() }],
+            phones: vec![PhoneInput {
+                label: "work".into(),
+                number: "call me".into(),
+            }],
             types: vec!["boss".into()],
             ..Default::default()
         };
         let err = ContactFields::parse(&input, "GB").expect_err("invalid");
-        assert_eq!(err.message_for("first_name"), Some("a first or a last name is required"));
-        assert_eq!(err.message_for("email"), Some("\"not-an-email\" is not an email address: it has no @"));
-        assert_eq!(err.message_for("phones[0]"), Some("\"call me\" has no digits"));
+        assert_eq!(
+            err.message_for("first_name"),
+            Some("a first or a last name is required")
+        );
+        assert_eq!(
+            err.message_for("email"),
+            Some("\"not-an-email\" is not an email address: it has no @")
+        );
+        assert_eq!(
+            err.message_for("phones[0]"),
+            Some("\"call me\" has no digits")
+        );
         assert!(err.message_for("types").is_some());
     }
 
@@ -385,7 +450,10 @@ mod tests {
         let input = ContactInput {
             first_name: Some("Ana".into()),
             email: Some("ana@example.com".into()),
-            other_emails: vec!["ANA@example.com, ana.silva@work.example".into(), "Ana.Silva@work.example".into()],
+            other_emails: vec![
+                "ANA@example.com, ana.silva@work.example".into(),
+                "Ana.Silva@work.example".into(),
+            ],
             ..Default::default()
         };
         let contact = ContactFields::parse(&input, "GB").expect("valid");
@@ -397,19 +465,32 @@ mod tests {
     fn phones_keep_raw_text_and_gain_e164() {
         let input = ContactInput {
             last_name: Some("Shah".into()),
-            phones: vec![PhoneInput { label: String::new(), number: "020 7946 0018".into() }],
+            phones: vec![PhoneInput {
+                label: String::new(),
+                number: "020 7946 0018".into(),
+            }],
             ..Default::default()
         };
         let contact = ContactFields::parse(&input, "GB").expect("valid");
         assert_eq!(contact.phones[0].label, "work");
-        assert_eq!(contact.phones[0].phone.e164.as_deref(), Some("+442079460018"));
+        assert_eq!(
+            contact.phones[0].phone.e164.as_deref(),
+            Some("+442079460018")
+        );
         assert_eq!(contact.phones[0].phone.raw, "020 7946 0018");
     }
 
     #[test]
     fn only_real_changes_become_consent_events() {
         let changes = consent_changes([false, true, false], [Some(true), Some(true), None]);
-        assert_eq!(changes, [ConsentChange { channel: Channel::Email, opted_out_before: false, opted_out_after: true }]);
+        assert_eq!(
+            changes,
+            [ConsentChange {
+                channel: Channel::Email,
+                opted_out_before: false,
+                opted_out_after: true
+            }]
+        );
     }
 
     #[test]

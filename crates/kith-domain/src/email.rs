@@ -19,7 +19,10 @@ impl Email {
             return Err("is required".into());
         }
         if value.len() > MAX_LENGTH {
-            return Err(format!("is {} characters long; the limit is {MAX_LENGTH}", value.len()));
+            return Err(format!(
+                "is {} characters long; the limit is {MAX_LENGTH}",
+                value.len()
+            ));
         }
         let Some((local, domain)) = value.rsplit_once('@') else {
             return Err(format!("\"{value}\" is not an email address: it has no @"));
@@ -28,7 +31,9 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..");
-        if local.is_empty() || !domain_ok || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        if local.is_empty()
+            || !domain_ok
+            || value.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(format!("\"{value}\" is not a valid email address"));
         }
@@ -64,12 +69,24 @@ mod tests {
 
     #[test]
     fn plus_tags_are_kept() {
-        assert_eq!(Email::parse("ana+crm@example.com").expect("valid").normalized(), "ana+crm@example.com");
+        assert_eq!(
+            Email::parse("ana+crm@example.com")
+                .expect("valid")
+                .normalized(),
+            "ana+crm@example.com"
+        );
     }
 
     #[test]
     fn rejects_what_cannot_be_an_address() {
-        for bad in ["ana", "ana@", "@example.com", "ana@example", "a b@example.com", "ana@example..com"] {
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "ana@example..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -1,7 +1,7 @@
 //! Phone numbers, kept as the user typed them plus their E.164 form when it can be worked out.
 
-use phonenumber::country::Id as Country;
 use phonenumber::Mode;
+use phonenumber::country::Id as Country;
 
 /// A phone number as entered, with its E.164 form when the number is valid for its own country
 /// code or for the tenant's default country.
@@ -27,7 +27,10 @@ impl Phone {
         if !raw.chars().any(|c| c.is_ascii_digit()) {
             return Err(format!("\"{raw}\" has no digits"));
         }
-        Ok(Self { raw: raw.to_owned(), e164: to_e164(raw, default_country) })
+        Ok(Self {
+            raw: raw.to_owned(),
+            e164: to_e164(raw, default_country),
+        })
     }
 
     /// Whether the number was recognised as a valid number.
@@ -60,12 +63,18 @@ mod tests {
         let phone = Phone::parse("020 7946 0018", "GB").expect("parses");
         assert_eq!(phone.raw, "020 7946 0018");
         assert_eq!(phone.e164.as_deref(), Some("+442079460018"));
-        assert_eq!(to_e164("02079460123", "GB").as_deref(), Some("+442079460123"));
+        assert_eq!(
+            to_e164("02079460123", "GB").as_deref(),
+            Some("+442079460123")
+        );
     }
 
     #[test]
     fn international_numbers_ignore_the_default_country() {
-        assert_eq!(to_e164("+1 (415) 293-3313", "GB").as_deref(), Some("+14152933313"));
+        assert_eq!(
+            to_e164("+1 (415) 293-3313", "GB").as_deref(),
+            Some("+14152933313")
+        );
     }
 
     #[test]
@@ -77,6 +86,9 @@ mod tests {
 
     #[test]
     fn extensions_are_left_out_of_e164() {
-        assert_eq!(to_e164("(415) 293-3313 x66286", "US").as_deref(), Some("+14152933313"));
+        assert_eq!(
+            to_e164("(415) 293-3313 x66286", "US").as_deref(),
+            Some("+14152933313")
+        );
     }
 }

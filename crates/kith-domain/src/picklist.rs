@@ -12,7 +12,11 @@ pub enum ListKind {
 }
 
 impl ListKind {
-    pub const ALL: [ListKind; 3] = [ListKind::ClientType, ListKind::Lifecycle, ListKind::Industry];
+    pub const ALL: [ListKind; 3] = [
+        ListKind::ClientType,
+        ListKind::Lifecycle,
+        ListKind::Industry,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,9 +33,13 @@ impl ListKind {
     /// The values a new tenant starts with, in display order.
     pub fn defaults(self) -> &'static [&'static str] {
         match self {
-            ListKind::ClientType => {
-                &["Managed services", "Project", "Break-fix", "Vendor", "Partner"]
-            }
+            ListKind::ClientType => &[
+                "Managed services",
+                "Project",
+                "Break-fix",
+                "Vendor",
+                "Partner",
+            ],
             ListKind::Lifecycle => &["Lead", "Prospect", "Customer", "Former customer"],
             ListKind::Industry => &[
                 "Accounting",
@@ -84,13 +92,17 @@ impl PickLists {
 
     pub fn label(&self, id: Option<i64>) -> Option<&str> {
         let id = id?;
-        self.values.iter().find(|v| v.id == id).map(|v| v.label.as_str())
+        self.values
+            .iter()
+            .find(|v| v.id == id)
+            .map(|v| v.label.as_str())
     }
 
     /// Finds a value by its label, ignoring case, accents and surrounding space.
     pub fn find(&self, kind: ListKind, label: &str) -> Option<&ListValue> {
         let wanted = crate::search::fold(label);
-        self.of(kind).find(|v| crate::search::fold(&v.label) == wanted)
+        self.of(kind)
+            .find(|v| crate::search::fold(&v.label) == wanted)
     }
 
     /// Resolves a label typed by a user to the value's id, with an error that lists the choices.
@@ -99,6 +111,10 @@ impl PickLists {
             return Ok(value.id);
         }
         let choices: Vec<&str> = self.of(kind).map(|v| v.label.as_str()).collect();
-        Err(format!("\"{}\" is not in the list; choose one of: {}", label.trim(), choices.join(", ")))
+        Err(format!(
+            "\"{}\" is not in the list; choose one of: {}",
+            label.trim(),
+            choices.join(", ")
+        ))
     }
 }

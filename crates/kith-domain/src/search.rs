@@ -4,8 +4,8 @@
 //! decomposed, and "O'Brien" with "obrien". Both the stored search text and the query go through
 //! [`fold`], so the two sides can never disagree.
 
-use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 /// Characters that are dropped rather than matched: apostrophes in all their forms.
 const APOSTROPHES: [char; 5] = ['\'', '\u{2019}', '\u{2018}', '\u{02BC}', '`'];
@@ -34,7 +34,11 @@ pub fn fold(text: &str) -> String {
 
 /// Builds a record's stored search text from its searchable parts, folded and joined.
 pub fn document<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    let parts: Vec<String> = parts.into_iter().map(fold).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<String> = parts
+        .into_iter()
+        .map(fold)
+        .filter(|p| !p.is_empty())
+        .collect();
     parts.join(" \u{1f} ")
 }
 

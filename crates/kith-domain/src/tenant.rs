@@ -12,7 +12,12 @@ pub struct NewTenant {
 }
 
 impl NewTenant {
-    pub fn parse(name: &str, currency: &str, country: &str, time_zone: &str) -> Result<Self, Invalid> {
+    pub fn parse(
+        name: &str,
+        currency: &str,
+        country: &str,
+        time_zone: &str,
+    ) -> Result<Self, Invalid> {
         let mut check = Checker::default();
         let name = check.check("name", crate::text::required_line(name, 200));
         let currency = check.check("currency", parse_currency(currency));
@@ -35,7 +40,9 @@ pub fn parse_currency(code: &str) -> Result<String, String> {
     if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) {
         Ok(code)
     } else {
-        Err(format!("\"{code}\" is not a three-letter ISO 4217 currency code"))
+        Err(format!(
+            "\"{code}\" is not a three-letter ISO 4217 currency code"
+        ))
     }
 }
 
@@ -71,6 +78,13 @@ mod tests {
     #[test]
     fn good_settings_are_normalised() {
         let t = NewTenant::parse(" Acme MSP ", "eur", "gb", "Europe/London").expect("valid");
-        assert_eq!((t.name.as_str(), t.currency.as_str(), t.default_country.as_str()), ("Acme MSP", "EUR", "GB"));
+        assert_eq!(
+            (
+                t.name.as_str(),
+                t.currency.as_str(),
+                t.default_country.as_str()
+            ),
+            ("Acme MSP", "EUR", "GB")
+        );
     }
 }

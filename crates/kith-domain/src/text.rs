@@ -3,7 +3,10 @@
 /// Trims `input` and returns `None` when nothing is left, so that a blank form field is stored as
 /// NULL and never as an empty string.
 pub fn optional(input: Option<&str>) -> Option<String> {
-    input.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    input
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Checks a required single-line text field: present, at most `max` characters, and free of
@@ -26,7 +29,9 @@ pub fn optional_line(input: Option<&str>, max: usize) -> Result<Option<String>, 
 
 /// Checks an optional multi-line text field such as notes; blank becomes `None`.
 pub fn optional_block(input: Option<&str>, max: usize) -> Result<Option<String>, String> {
-    let Some(value) = optional(input) else { return Ok(None) };
+    let Some(value) = optional(input) else {
+        return Ok(None);
+    };
     let length = value.chars().count();
     if length > max {
         return Err(format!("is {length} characters long; the limit is {max}"));
@@ -58,7 +63,10 @@ mod tests {
 
     #[test]
     fn limits_are_named() {
-        assert_eq!(required_line("abcdef", 3), Err("is 6 characters long; the limit is 3".into()));
+        assert_eq!(
+            required_line("abcdef", 3),
+            Err("is 6 characters long; the limit is 3".into())
+        );
         assert_eq!(required_line("  ", 3), Err("is required".into()));
         assert!(required_line("a\tb", 10).is_err());
     }

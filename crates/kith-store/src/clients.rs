@@ -34,7 +34,11 @@ pub struct Client {
 
 impl Client {
     pub fn domain_list(&self) -> Vec<&str> {
-        self.domains.as_deref().unwrap_or_default().split_whitespace().collect()
+        self.domains
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect()
     }
 
     /// The value of `sort`'s column for this row, as a cursor carries it.
@@ -69,9 +73,24 @@ const COLUMNS: [&str; 17] = [
 
 /// The orders a client list can take; the first is the default.
 pub const SORTS: [SortColumn; 3] = [
-    SortColumn { name: "name", table: "clients", column: "name_sort", kind: SortValue::Text },
-    SortColumn { name: "created", table: "clients", column: "created_at", kind: SortValue::Time },
-    SortColumn { name: "updated", table: "clients", column: "updated_at", kind: SortValue::Time },
+    SortColumn {
+        name: "name",
+        table: "clients",
+        column: "name_sort",
+        kind: SortValue::Text,
+    },
+    SortColumn {
+        name: "created",
+        table: "clients",
+        column: "created_at",
+        kind: SortValue::Time,
+    },
+    SortColumn {
+        name: "updated",
+        table: "clients",
+        column: "updated_at",
+        kind: SortValue::Time,
+    },
 ];
 
 /// Filters of the client list. Every filter set narrows the list; they combine with AND, and the
@@ -95,7 +114,10 @@ pub struct ClientPage {
 }
 
 fn scoped(tenant: TenantId) -> SelectStatement {
-    Query::select().from("clients").and_where(Expr::col(("clients", "tenant_id")).eq(tenant.0)).to_owned()
+    Query::select()
+        .from("clients")
+        .and_where(Expr::col(("clients", "tenant_id")).eq(tenant.0))
+        .to_owned()
 }
 
 fn apply_filter(query: &mut SelectStatement, db: &Db, tenant: TenantId, filter: &ClientFilter) {
@@ -127,7 +149,13 @@ fn apply_filter(query: &mut SelectStatement, db: &Db, tenant: TenantId, filter: 
 }
 
 /// Lists clients matching `filter`, in `sort` order, one page at a time.
-pub async fn list(db: &Db, tenant: TenantId, filter: &ClientFilter, sort: &Sort, paging: &Paging) -> Result<ClientPage> {
+pub async fn list(
+    db: &Db,
+    tenant: TenantId,
+    filter: &ClientFilter,
+    sort: &Sort,
+    paging: &Paging,
+) -> Result<ClientPage> {
     let mut count = scoped(tenant);
     count.expr(Expr::col(("clients", "id")).count());
     apply_filter(&mut count, db, tenant, filter);
@@ -142,33 +170,55 @@ pub async fn list(db: &Db, tenant: TenantId, filter: &ClientFilter, sort: &Sort,
     let page = Page::from_probe(rows, paging.limit(), total);
 
     let next_cursor = match (page.has_more, page.items.last()) {
-        (true, Some(last)) => Some(Cursor { sort: sort.param(), value: last.sort_value(sort), id: last.id }.encode()),
+        (true, Some(last)) => Some(
+            Cursor {
+                sort: sort.param(),
+                value: last.sort_value(sort),
+                id: last.id,
+            }
+            .encode(),
+        ),
         _ => None,
     };
     let ids: Vec<i64> = page.items.iter().map(|c| c.id).collect();
     let tags = tags::of(db, tenant, Tagged::Client, &ids).await?;
-    Ok(ClientPage { page, tags, next_cursor })
+    Ok(ClientPage {
+        page,
+        tags,
+        next_cursor,
+    })
 }
 
 /// One client of `tenant`; another tenant's client is [`StoreError::NotFound`].
 pub async fn get(db: &Db, tenant: TenantId, id: ClientId) -> Result<Client> {
     let mut query = scoped(tenant);
-    query.columns(COLUMNS.map(|c| ("clients", c))).and_where(Expr::col(("clients", "id")).eq(id.0));
+    query
+        .columns(COLUMNS.map(|c| ("clients", c)))
+        .and_where(Expr::col(("clients", "id")).eq(id.0));
     db.fetch_optional(&query).await?.ok_or(StoreError::NotFound)
 }
 
 /// The tags of one client.
 pub async fn tags_of(db: &Db, tenant: TenantId, id: ClientId) -> Result<Vec<String>> {
-    Ok(tags::of(db, tenant, Tagged::Client, &[id.0]).await?.remove(&id.0).unwrap_or_default())
+    Ok(tags::of(db, tenant, Tagged::Client, &[id.0])
+        .await?
+        .remove(&id.0)
+        .unwrap_or_default())
 }
 
 /// Names of clients by id, for showing parents and contacts' companies.
-pub async fn names(db: &Db, tenant: TenantId, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+pub async fn names(
+    db: &Db,
+    tenant: TenantId,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
     let mut query = scoped(tenant);
-    query.columns([("clients", "id"), ("clients", "name")]).and_where(Expr::col(("clients", "id")).is_in(ids.iter().copied()));
+    query
+        .columns([("clients", "id"), ("clients", "name")])
+        .and_where(Expr::col(("clients", "id")).is_in(ids.iter().copied()));
     let rows: Vec<(i64, String)> = db.fetch_all(&query).await?;
     Ok(rows.into_iter().collect())
 }
@@ -194,18 +244,27 @@ pub async fn find_by_name(tx: &mut Tx, tenant: TenantId, name: &str) -> Result<O
         .order_by("id", sea_query::Order::Asc)
         .limit(1)
         .to_owned();
-    Ok(tx.fetch_optional::<(i64,), _>(&query).await?.map(|(id,)| id))
+    Ok(tx
+        .fetch_optional::<(i64,), _>(&query)
+        .await?
+        .map(|(id,)| id))
 }
 
 /// Creates a client. Returns its id.
-pub async fn create(tx: &mut Tx, tenant: TenantId, fields: &ClientFields, _actor: Option<UserId>) -> Result<ClientId> {
+pub async fn create(
+    tx: &mut Tx,
+    tenant: TenantId,
+    fields: &ClientFields,
+    _actor: Option<UserId>,
+) -> Result<ClientId> {
     check_references(tx, tenant, fields, None).await?;
 
     let stamp = now();
     let (columns, mut values) = field_values(fields);
     let mut all_columns = vec!["tenant_id", "created_at", "updated_at", "version"];
     all_columns.extend(columns);
-    let mut all_values: Vec<sea_query::Expr> = vec![tenant.0.into(), stamp.into(), stamp.into(), 1i64.into()];
+    let mut all_values: Vec<sea_query::Expr> =
+        vec![tenant.0.into(), stamp.into(), stamp.into(), 1i64.into()];
     all_values.append(&mut values);
 
     let insert = Query::insert()
@@ -221,7 +280,13 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, fields: &ClientFields, _actor
 }
 
 /// Updates a client if it is still at `version`. Returns the new version.
-pub async fn update(tx: &mut Tx, tenant: TenantId, id: ClientId, version: i64, fields: &ClientFields) -> Result<i64> {
+pub async fn update(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: ClientId,
+    version: i64,
+    fields: &ClientFields,
+) -> Result<i64> {
     check_references(tx, tenant, fields, Some(id)).await?;
 
     let (columns, values) = field_values(fields);
@@ -246,8 +311,15 @@ pub async fn update(tx: &mut Tx, tenant: TenantId, id: ClientId, version: i64, f
 
 /// Deletes a client if it is still at `version` (any version when `None`). Its contacts stay,
 /// without a client; its child clients lose their parent.
-pub async fn delete(tx: &mut Tx, tenant: TenantId, id: ClientId, version: Option<i64>) -> Result<()> {
-    let current = current_version(tx, tenant, id).await?.ok_or(StoreError::NotFound)?;
+pub async fn delete(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: ClientId,
+    version: Option<i64>,
+) -> Result<()> {
+    let current = current_version(tx, tenant, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     if version.is_some_and(|v| v != current) {
         return Err(StoreError::Stale { current });
     }
@@ -301,13 +373,20 @@ async fn stale_or_missing(tx: &mut Tx, tenant: TenantId, id: ClientId) -> StoreE
 
 /// Checks that the owner and parent belong to this tenant, and that a parent would not make a
 /// client its own ancestor.
-async fn check_references(tx: &mut Tx, tenant: TenantId, fields: &ClientFields, this: Option<ClientId>) -> Result<()> {
+async fn check_references(
+    tx: &mut Tx,
+    tenant: TenantId,
+    fields: &ClientFields,
+    this: Option<ClientId>,
+) -> Result<()> {
     if let Some(owner) = fields.owner_id
         && !crate::users::exists(tx, tenant, owner).await?
     {
         return Err(Invalid::one("owner", "is not a user of this workspace").into());
     }
-    let Some(mut ancestor) = fields.parent_id else { return Ok(()) };
+    let Some(mut ancestor) = fields.parent_id else {
+        return Ok(());
+    };
     // Walk up from the proposed parent; meeting this client means a cycle.
     for _ in 0..100 {
         if Some(ClientId(ancestor)) == this {
@@ -370,7 +449,12 @@ fn field_values(fields: &ClientFields) -> (Vec<&'static str>, Vec<Expr>) {
 
 /// Up to `limit` clients whose name or domain contains `query`, by name: suggestions for
 /// pickers.
-pub async fn suggest(db: &Db, tenant: TenantId, query: &str, limit: u64) -> Result<Vec<(i64, String)>> {
+pub async fn suggest(
+    db: &Db,
+    tenant: TenantId,
+    query: &str,
+    limit: u64,
+) -> Result<Vec<(i64, String)>> {
     let mut select = scoped(tenant);
     select.columns([("clients", "id"), ("clients", "name")]);
     if let Some(condition) = search::condition(db.backend(), Searchable::Clients, query) {
@@ -398,7 +482,12 @@ pub async fn ids_named(db: &Db, tenant: TenantId, name: &str) -> Result<Vec<i64>
 
 /// Sets a client's parent, refusing a parent that is the client itself or one of its
 /// descendants. Used by importers, which meet parents by name only after all rows are in.
-pub async fn set_parent(tx: &mut Tx, tenant: TenantId, id: ClientId, parent: ClientId) -> Result<()> {
+pub async fn set_parent(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: ClientId,
+    parent: ClientId,
+) -> Result<()> {
     let mut ancestor = Some(parent.0);
     for _ in 0..100 {
         let Some(current) = ancestor else { break };

@@ -50,7 +50,12 @@ impl Contact {
     }
 
     pub fn other_email_list(&self) -> Vec<&str> {
-        self.other_emails.as_deref().unwrap_or_default().lines().filter(|l| !l.is_empty()).collect()
+        self.other_emails
+            .as_deref()
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.is_empty())
+            .collect()
     }
 
     /// Opt-out state per channel, in [`Channel::ALL`] order.
@@ -117,9 +122,24 @@ const COLUMNS: [&str; 24] = [
 
 /// The orders a contact list can take; the first is the default.
 pub const SORTS: [SortColumn; 3] = [
-    SortColumn { name: "name", table: "contacts", column: "name_sort", kind: SortValue::Text },
-    SortColumn { name: "created", table: "contacts", column: "created_at", kind: SortValue::Time },
-    SortColumn { name: "updated", table: "contacts", column: "updated_at", kind: SortValue::Time },
+    SortColumn {
+        name: "name",
+        table: "contacts",
+        column: "name_sort",
+        kind: SortValue::Text,
+    },
+    SortColumn {
+        name: "created",
+        table: "contacts",
+        column: "created_at",
+        kind: SortValue::Time,
+    },
+    SortColumn {
+        name: "updated",
+        table: "contacts",
+        column: "updated_at",
+        kind: SortValue::Time,
+    },
 ];
 
 /// Filters of the contact list, combined with AND; tags within `tag_ids` with OR.
@@ -157,7 +177,9 @@ fn scoped(tenant: TenantId) -> SelectStatement {
 }
 
 fn select_columns(query: &mut SelectStatement) {
-    query.columns(COLUMNS.map(|c| ("contacts", c))).expr_as(Expr::col(("clients", "name")), "client_name");
+    query
+        .columns(COLUMNS.map(|c| ("contacts", c)))
+        .expr_as(Expr::col(("clients", "name")), "client_name");
 }
 
 fn apply_filter(query: &mut SelectStatement, db: &Db, tenant: TenantId, filter: &ContactFilter) {
@@ -191,7 +213,13 @@ fn apply_filter(query: &mut SelectStatement, db: &Db, tenant: TenantId, filter: 
 }
 
 /// Lists contacts matching `filter`, in `sort` order, one page at a time.
-pub async fn list(db: &Db, tenant: TenantId, filter: &ContactFilter, sort: &Sort, paging: &Paging) -> Result<ContactPage> {
+pub async fn list(
+    db: &Db,
+    tenant: TenantId,
+    filter: &ContactFilter,
+    sort: &Sort,
+    paging: &Paging,
+) -> Result<ContactPage> {
     let mut count = Query::select()
         .from("contacts")
         .and_where(Expr::col(("contacts", "tenant_id")).eq(tenant.0))
@@ -209,13 +237,25 @@ pub async fn list(db: &Db, tenant: TenantId, filter: &ContactFilter, sort: &Sort
     let page = Page::from_probe(rows, paging.limit(), total);
 
     let next_cursor = match (page.has_more, page.items.last()) {
-        (true, Some(last)) => Some(Cursor { sort: sort.param(), value: last.sort_value(sort), id: last.id }.encode()),
+        (true, Some(last)) => Some(
+            Cursor {
+                sort: sort.param(),
+                value: last.sort_value(sort),
+                id: last.id,
+            }
+            .encode(),
+        ),
         _ => None,
     };
     let ids: Vec<i64> = page.items.iter().map(|c| c.id).collect();
     let tags = tags::of(db, tenant, Tagged::Contact, &ids).await?;
     let phones = phones_of(db, tenant, &ids).await?;
-    Ok(ContactPage { page, tags, phones, next_cursor })
+    Ok(ContactPage {
+        page,
+        tags,
+        phones,
+        next_cursor,
+    })
 }
 
 /// One contact of `tenant`; another tenant's contact is [`StoreError::NotFound`].
@@ -227,11 +267,18 @@ pub async fn get(db: &Db, tenant: TenantId, id: ContactId) -> Result<Contact> {
 }
 
 pub async fn tags_of(db: &Db, tenant: TenantId, id: ContactId) -> Result<Vec<String>> {
-    Ok(tags::of(db, tenant, Tagged::Contact, &[id.0]).await?.remove(&id.0).unwrap_or_default())
+    Ok(tags::of(db, tenant, Tagged::Contact, &[id.0])
+        .await?
+        .remove(&id.0)
+        .unwrap_or_default())
 }
 
 /// The phones of each of `contacts`, in the order they were entered.
-pub async fn phones_of(db: &Db, tenant: TenantId, contacts: &[i64]) -> Result<HashMap<i64, Vec<ContactPhone>>> {
+pub async fn phones_of(
+    db: &Db,
+    tenant: TenantId,
+    contacts: &[i64],
+) -> Result<HashMap<i64, Vec<ContactPhone>>> {
     let mut phones: HashMap<i64, Vec<ContactPhone>> = HashMap::new();
     if contacts.is_empty() {
         return Ok(phones);
@@ -253,7 +300,15 @@ pub async fn phones_of(db: &Db, tenant: TenantId, contacts: &[i64]) -> Result<Ha
 /// A contact's consent history, newest first.
 pub async fn consent_events(db: &Db, tenant: TenantId, id: ContactId) -> Result<Vec<ConsentEvent>> {
     let query = Query::select()
-        .columns(["id", "channel", "opted_out_before", "opted_out_after", "source", "user_id", "occurred_at"])
+        .columns([
+            "id",
+            "channel",
+            "opted_out_before",
+            "opted_out_after",
+            "source",
+            "user_id",
+            "occurred_at",
+        ])
         .from("consent_events")
         .and_where(Expr::col("tenant_id").eq(tenant.0))
         .and_where(Expr::col("contact_id").eq(id.0))
@@ -271,7 +326,10 @@ pub async fn find_by_email(tx: &mut Tx, tenant: TenantId, email: &str) -> Result
         .and_where(Expr::col("tenant_id").eq(tenant.0))
         .and_where(Expr::col("email_normalized").eq(email.trim().to_lowercase()))
         .to_owned();
-    Ok(tx.fetch_optional::<(i64,), _>(&query).await?.map(|(id,)| id))
+    Ok(tx
+        .fetch_optional::<(i64,), _>(&query)
+        .await?
+        .map(|(id,)| id))
 }
 
 /// Who made a change, for consent events.
@@ -282,7 +340,12 @@ pub struct Actor {
 }
 
 /// Creates a contact. Returns its id.
-pub async fn create(tx: &mut Tx, tenant: TenantId, fields: &ContactFields, actor: Actor) -> Result<ContactId> {
+pub async fn create(
+    tx: &mut Tx,
+    tenant: TenantId,
+    fields: &ContactFields,
+    actor: Actor,
+) -> Result<ContactId> {
     check_references(tx, tenant, fields, None).await?;
 
     let stamp = now();
@@ -320,7 +383,9 @@ pub async fn update(
 ) -> Result<i64> {
     let before = current(tx, tenant, id).await?.ok_or(StoreError::NotFound)?;
     if before.version != version {
-        return Err(StoreError::Stale { current: before.version });
+        return Err(StoreError::Stale {
+            current: before.version,
+        });
     }
     check_references(tx, tenant, fields, Some(id)).await?;
 
@@ -329,7 +394,11 @@ pub async fn update(
     let (opt_columns, opt_values) = opt_out_values(fields.opt_out, before.opt_outs(), actor, stamp);
     let mut update = Query::update();
     update.table("contacts");
-    for (column, value) in columns.into_iter().chain(opt_columns).zip(values.into_iter().chain(opt_values)) {
+    for (column, value) in columns
+        .into_iter()
+        .chain(opt_columns)
+        .zip(values.into_iter().chain(opt_values))
+    {
         update.value(column, value);
     }
     update
@@ -339,20 +408,38 @@ pub async fn update(
         .and_where(Expr::col("id").eq(id.0))
         .and_where(Expr::col("version").eq(version));
     if tx.execute(&update).await? == 0 {
-        return Err(StoreError::Stale { current: version + 1 });
+        return Err(StoreError::Stale {
+            current: version + 1,
+        });
     }
 
     write_phones(tx, tenant, id, fields).await?;
     tags::set(tx, tenant, Tagged::Contact, id.0, &fields.tags).await?;
-    record_consent(tx, tenant, id, before.opt_outs(), fields.opt_out, actor, stamp).await?;
+    record_consent(
+        tx,
+        tenant,
+        id,
+        before.opt_outs(),
+        fields.opt_out,
+        actor,
+        stamp,
+    )
+    .await?;
     Ok(version + 1)
 }
 
 /// Deletes a contact if it is still at `version` (any version when `None`).
-pub async fn delete(tx: &mut Tx, tenant: TenantId, id: ContactId, version: Option<i64>) -> Result<()> {
+pub async fn delete(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: ContactId,
+    version: Option<i64>,
+) -> Result<()> {
     let before = current(tx, tenant, id).await?.ok_or(StoreError::NotFound)?;
     if version.is_some_and(|v| v != before.version) {
-        return Err(StoreError::Stale { current: before.version });
+        return Err(StoreError::Stale {
+            current: before.version,
+        });
     }
     let delete = Query::delete()
         .from_table("contacts")
@@ -389,7 +476,12 @@ async fn current(tx: &mut Tx, tenant: TenantId, id: ContactId) -> Result<Option<
 
 /// Checks the client and owner belong to this tenant and the primary email is not another
 /// contact's.
-async fn check_references(tx: &mut Tx, tenant: TenantId, fields: &ContactFields, this: Option<ContactId>) -> Result<()> {
+async fn check_references(
+    tx: &mut Tx,
+    tenant: TenantId,
+    fields: &ContactFields,
+    this: Option<ContactId>,
+) -> Result<()> {
     if let Some(client) = fields.client_id {
         let query = Query::select()
             .column("id")
@@ -410,7 +502,11 @@ async fn check_references(tx: &mut Tx, tenant: TenantId, fields: &ContactFields,
         && let Some(other) = find_by_email(tx, tenant, email.as_str()).await?
         && Some(ContactId(other)) != this
     {
-        return Err(Invalid::one("email", format!("is already the primary email of contact #{other}")).into());
+        return Err(Invalid::one(
+            "email",
+            format!("is already the primary email of contact #{other}"),
+        )
+        .into());
     }
     Ok(())
 }
@@ -446,7 +542,9 @@ fn field_values(fields: &ContactFields) -> (Vec<&'static str>, Vec<Expr>) {
         fields.title.clone().into(),
         fields.email.as_ref().map(|e| e.as_str().to_owned()).into(),
         fields.email.as_ref().map(|e| e.normalized()).into(),
-        (!other_emails.is_empty()).then(|| other_emails.join("\n")).into(),
+        (!other_emails.is_empty())
+            .then(|| other_emails.join("\n"))
+            .into(),
         types.into(),
         fields.preferred_channel.as_str().into(),
         fields.owner_id.into(),
@@ -472,9 +570,16 @@ fn opt_out_values(
     let mut columns = Vec::new();
     let mut values: Vec<Expr> = Vec::new();
     for change in consent_changes(before, wanted) {
-        let index = Channel::ALL.iter().position(|c| *c == change.channel).unwrap_or_default();
+        let index = Channel::ALL
+            .iter()
+            .position(|c| *c == change.channel)
+            .unwrap_or_default();
         columns.extend(NAMES[index]);
-        values.extend([change.opted_out_after.into(), stamp.into(), actor.source.as_str().into()]);
+        values.extend([
+            change.opted_out_after.into(),
+            stamp.into(),
+            actor.source.as_str().into(),
+        ]);
     }
     for (index, names) in NAMES.iter().enumerate() {
         if !columns.contains(&names[0]) {
@@ -497,7 +602,16 @@ async fn record_consent(
     for change in consent_changes(before, wanted) {
         let insert = Query::insert()
             .into_table("consent_events")
-            .columns(["tenant_id", "contact_id", "channel", "opted_out_before", "opted_out_after", "source", "user_id", "occurred_at"])
+            .columns([
+                "tenant_id",
+                "contact_id",
+                "channel",
+                "opted_out_before",
+                "opted_out_after",
+                "source",
+                "user_id",
+                "occurred_at",
+            ])
             .values_panic([
                 tenant.0.into(),
                 id.0.into(),
@@ -514,7 +628,12 @@ async fn record_consent(
     Ok(())
 }
 
-async fn write_phones(tx: &mut Tx, tenant: TenantId, id: ContactId, fields: &ContactFields) -> Result<()> {
+async fn write_phones(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: ContactId,
+    fields: &ContactFields,
+) -> Result<()> {
     let clear = Query::delete()
         .from_table("contact_phones")
         .and_where(Expr::col("tenant_id").eq(tenant.0))
@@ -525,7 +644,14 @@ async fn write_phones(tx: &mut Tx, tenant: TenantId, id: ContactId, fields: &Con
         return Ok(());
     }
     let mut insert = Query::insert();
-    insert.into_table("contact_phones").columns(["tenant_id", "contact_id", "position", "label", "raw", "e164"]);
+    insert.into_table("contact_phones").columns([
+        "tenant_id",
+        "contact_id",
+        "position",
+        "label",
+        "raw",
+        "e164",
+    ]);
     for (position, phone) in fields.phones.iter().enumerate() {
         insert.values_panic([
             tenant.0.into(),

@@ -5,7 +5,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
 use std::str::FromStr;
 use std::time::Duration;
@@ -31,8 +34,14 @@ pub enum Tx {
 }
 
 /// A row type that both backends can decode.
-pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
 
 /// The current time, cut to microseconds so that it reads back from either backend unchanged.
 pub fn now() -> DateTime<Utc> {
@@ -148,11 +157,15 @@ macro_rules! run {
         match $conn {
             Conn::Sqlite(c) => {
                 let (sql, values) = $stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::$make::<Sqlite, _, _>(AssertSqlSafe(sql), values).$call(&mut *c).await?
+                sqlx::$make::<Sqlite, _, _>(AssertSqlSafe(sql), values)
+                    .$call(&mut *c)
+                    .await?
             }
             Conn::Postgres(c) => {
                 let (sql, values) = $stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::$make::<Postgres, _, _>(AssertSqlSafe(sql), values).$call(&mut *c).await?
+                sqlx::$make::<Postgres, _, _>(AssertSqlSafe(sql), values)
+                    .$call(&mut *c)
+                    .await?
             }
         }
     };
@@ -175,11 +188,17 @@ impl Conn<'_> {
         let rows = match self {
             Conn::Sqlite(c) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *c).await?.rows_affected()
+                sqlx::query_with(AssertSqlSafe(sql), values)
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected()
             }
             Conn::Postgres(c) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *c).await?.rows_affected()
+                sqlx::query_with(AssertSqlSafe(sql), values)
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected()
             }
         };
         Ok(rows)
@@ -188,11 +207,21 @@ impl Conn<'_> {
 
 /// A single value both backends can decode, such as a count or an id.
 pub trait Scalar:
-    for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres> + Send + Unpin
+    for<'r> sqlx::Decode<'r, Sqlite>
+    + sqlx::Type<Sqlite>
+    + for<'r> sqlx::Decode<'r, Postgres>
+    + sqlx::Type<Postgres>
+    + Send
+    + Unpin
 {
 }
 impl<T> Scalar for T where
-    T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres> + Send + Unpin
+    T: for<'r> sqlx::Decode<'r, Sqlite>
+        + sqlx::Type<Sqlite>
+        + for<'r> sqlx::Decode<'r, Postgres>
+        + sqlx::Type<Postgres>
+        + Send
+        + Unpin
 {
 }
 
@@ -207,7 +236,10 @@ macro_rules! runner_methods {
         }
 
         /// Runs a query and decodes its first row, if any.
-        pub async fn fetch_optional<T: Record, S: SqlxBinder>(self: $recv, stmt: &S) -> Result<Option<T>> {
+        pub async fn fetch_optional<T: Record, S: SqlxBinder>(
+            self: $recv,
+            stmt: &S,
+        ) -> Result<Option<T>> {
             let $conn = self;
             $get.fetch_optional(stmt).await
         }
@@ -254,9 +286,15 @@ impl Db {
     /// Runs SQL text that takes no parameters (schema set-up, backend-specific maintenance).
     pub async fn execute_script(&self, sql: &str) -> Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(pool).await?,
+            Db::Sqlite(pool) => {
+                sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                    .execute(pool)
+                    .await?
+            }
             Db::Postgres(pool) => {
-                sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(pool).await?;
+                sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                    .execute(pool)
+                    .await?;
                 return Ok(());
             }
         };

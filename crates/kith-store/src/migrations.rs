@@ -13,12 +13,19 @@ use std::borrow::Cow;
 /// A migration's text: shared by both backends, or one text per backend.
 enum Source {
     Shared(&'static str),
-    PerBackend { sqlite: &'static str, postgres: &'static str },
+    PerBackend {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
 }
 
 /// Every migration, in order. Never edit one that has shipped; add a new one.
 const MIGRATIONS: &[(i64, &str, Source)] = &[
-    (1, "foundation", Source::Shared(include_str!("../migrations/0001_foundation.sql"))),
+    (
+        1,
+        "foundation",
+        Source::Shared(include_str!("../migrations/0001_foundation.sql")),
+    ),
     (
         2,
         "search",
@@ -92,7 +99,10 @@ mod tests {
         for backend in [Backend::Sqlite, Backend::Postgres] {
             for (_, _, source) in MIGRATIONS {
                 if let Source::Shared(sql) = source {
-                    assert!(!render(sql, backend).contains('{'), "unfilled placeholder for {backend:?}");
+                    assert!(
+                        !render(sql, backend).contains('{'),
+                        "unfilled placeholder for {backend:?}"
+                    );
                 }
             }
         }

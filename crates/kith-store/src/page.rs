@@ -40,26 +40,44 @@ pub struct Sort {
 impl Sort {
     /// Parses `sort` against the columns a list allows; blank gives the first column ascending.
     pub fn parse(input: Option<&str>, allowed: &[SortColumn]) -> Result<Self, String> {
-        let input = input.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(allowed[0].name);
+        let input = input
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(allowed[0].name);
         let (descending, name) = match input.strip_prefix('-') {
             Some(name) => (true, name),
             None => (false, input),
         };
-        let column = allowed.iter().find(|c| c.name == name).copied().ok_or_else(|| {
-            let names: Vec<&str> = allowed.iter().map(|c| c.name).collect();
-            format!("cannot sort by \"{name}\"; use one of {} (prefix - for descending)", names.join(", "))
-        })?;
+        let column = allowed
+            .iter()
+            .find(|c| c.name == name)
+            .copied()
+            .ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|c| c.name).collect();
+                format!(
+                    "cannot sort by \"{name}\"; use one of {} (prefix - for descending)",
+                    names.join(", ")
+                )
+            })?;
         Ok(Self { column, descending })
     }
 
     /// The value for a `sort` parameter that gives this order.
     pub fn param(&self) -> String {
-        if self.descending { format!("-{}", self.column.name) } else { self.column.name.to_owned() }
+        if self.descending {
+            format!("-{}", self.column.name)
+        } else {
+            self.column.name.to_owned()
+        }
     }
 
     /// Adds this order, then `id` in the same direction as the tie-breaker.
     pub fn apply(&self, query: &mut SelectStatement) {
-        let order = if self.descending { Order::Desc } else { Order::Asc };
+        let order = if self.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
         query
             .order_by((self.column.table, self.column.column), order.clone())
             .order_by((self.column.table, "id"), order);
@@ -105,11 +123,17 @@ impl Cursor {
 
     /// Reads a cursor back, refusing one made for a different sort.
     pub fn decode(input: &str, sort: &Sort) -> Result<Self, String> {
-        let bytes = URL_SAFE_NO_PAD.decode(input.trim()).map_err(|_| "is not a cursor this API issued".to_owned())?;
-        let cursor: Cursor =
-            serde_json::from_slice(&bytes).map_err(|_| "is not a cursor this API issued".to_owned())?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(input.trim())
+            .map_err(|_| "is not a cursor this API issued".to_owned())?;
+        let cursor: Cursor = serde_json::from_slice(&bytes)
+            .map_err(|_| "is not a cursor this API issued".to_owned())?;
         if cursor.sort != sort.param() {
-            return Err(format!("was issued for sort \"{}\", not \"{}\"", cursor.sort, sort.param()));
+            return Err(format!(
+                "was issued for sort \"{}\", not \"{}\"",
+                cursor.sort,
+                sort.param()
+            ));
         }
         Ok(cursor)
     }
@@ -145,7 +169,10 @@ impl Paging {
             Paging::Numbered { page, .. } => {
                 query.offset(page.saturating_sub(1) * self.limit());
             }
-            Paging::After { cursor: Some(cursor), .. } => sort.after(query, cursor),
+            Paging::After {
+                cursor: Some(cursor),
+                ..
+            } => sort.after(query, cursor),
             Paging::After { cursor: None, .. } => {}
         }
     }
@@ -166,6 +193,10 @@ impl<T> Page<T> {
     pub fn from_probe(mut items: Vec<T>, limit: u64, total: i64) -> Self {
         let has_more = items.len() as u64 > limit;
         items.truncate(limit as usize);
-        Self { items, total, has_more }
+        Self {
+            items,
+            total,
+            has_more,
+        }
     }
 }

@@ -25,7 +25,13 @@ pub async fn create_defaults(tx: &mut Tx, tenant: TenantId) -> Result<()> {
 }
 
 /// Appends a value to a list.
-pub async fn add(tx: &mut Tx, tenant: TenantId, kind: ListKind, label: &str, sort_order: i32) -> Result<i64> {
+pub async fn add(
+    tx: &mut Tx,
+    tenant: TenantId,
+    kind: ListKind,
+    label: &str,
+    sort_order: i32,
+) -> Result<i64> {
     let insert = Query::insert()
         .into_table("list_values")
         .columns(["tenant_id", "list", "label", "label_folded", "sort_order"])
@@ -67,7 +73,12 @@ fn into_lists(rows: Vec<Row>) -> PickLists {
         .into_iter()
         .filter_map(|r| {
             let kind = ListKind::parse(&r.list)?;
-            Some(ListValue { id: r.id, kind, label: r.label, sort_order: r.sort_order })
+            Some(ListValue {
+                id: r.id,
+                kind,
+                label: r.label,
+                sort_order: r.sort_order,
+            })
         })
         .collect();
     PickLists { values }
@@ -108,7 +119,11 @@ pub async fn rename(tx: &mut Tx, tenant: TenantId, id: i64, label: &str) -> Resu
         .and_where(Expr::col("id").ne(id))
         .to_owned();
     if tx.fetch_optional::<(i64,), _>(&clash).await?.is_some() {
-        return Err(kith_domain::Invalid::one("label", format!("\"{}\" is already in this list", label.trim())).into());
+        return Err(kith_domain::Invalid::one(
+            "label",
+            format!("\"{}\" is already in this list", label.trim()),
+        )
+        .into());
     }
     let update = Query::update()
         .table("list_values")
@@ -157,5 +172,8 @@ async fn kind_of(tx: &mut Tx, tenant: TenantId, id: i64) -> Result<String> {
         .and_where(Expr::col("tenant_id").eq(tenant.0))
         .and_where(Expr::col("id").eq(id))
         .to_owned();
-    tx.fetch_optional::<(String,), _>(&query).await?.map(|(k,)| k).ok_or(crate::StoreError::NotFound)
+    tx.fetch_optional::<(String,), _>(&query)
+        .await?
+        .map(|(k,)| k)
+        .ok_or(crate::StoreError::NotFound)
 }

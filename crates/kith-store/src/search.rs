@@ -36,7 +36,7 @@ pub fn condition(backend: Backend, table: Searchable, query: &str) -> Option<Exp
         // An FTS5 phrase matches a substring under the trigram tokenizer; quoting makes every
         // character literal.
         let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
-        let sql = format!("{name}.id IN (SELECT rowid FROM {name}_fts WHERE {name}_fts MATCH $1)");
+        let sql = format!("{name}.id IN (SELECT rowid FROM {name}_fts WHERE {name}_fts MATCH ?)");
         return Some(Expr::cust_with_values(sql, [phrase]));
     }
 

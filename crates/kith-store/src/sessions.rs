@@ -23,7 +23,14 @@ pub async fn create(
 ) -> Result<()> {
     let insert = Query::insert()
         .into_table("sessions")
-        .columns(["tenant_id", "token_hash", "user_id", "csrf_token", "created_at", "expires_at"])
+        .columns([
+            "tenant_id",
+            "token_hash",
+            "user_id",
+            "csrf_token",
+            "created_at",
+            "expires_at",
+        ])
         .values_panic([
             tenant.0.into(),
             token_hash.into(),
@@ -61,6 +68,9 @@ pub async fn delete(db: &Db, tenant: TenantId, token_hash: &str) -> Result<()> {
 
 /// Removes sessions that have expired, in every tenant. Returns how many went.
 pub async fn delete_expired(db: &Db) -> Result<u64> {
-    let delete = Query::delete().from_table("sessions").and_where(Expr::col("expires_at").lte(now())).to_owned();
+    let delete = Query::delete()
+        .from_table("sessions")
+        .and_where(Expr::col("expires_at").lte(now()))
+        .to_owned();
     db.execute(&delete).await
 }

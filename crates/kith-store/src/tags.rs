@@ -57,7 +57,13 @@ pub async fn ensure(tx: &mut Tx, tenant: TenantId, names: &[String]) -> Result<V
 }
 
 /// Replaces the tags of one record.
-pub async fn set(tx: &mut Tx, tenant: TenantId, kind: Tagged, record: i64, names: &[String]) -> Result<()> {
+pub async fn set(
+    tx: &mut Tx,
+    tenant: TenantId,
+    kind: Tagged,
+    record: i64,
+    names: &[String],
+) -> Result<()> {
     let ids = ensure(tx, tenant, names).await?;
     let clear = Query::delete()
         .from_table(kind.table())
@@ -70,7 +76,9 @@ pub async fn set(tx: &mut Tx, tenant: TenantId, kind: Tagged, record: i64, names
         return Ok(());
     }
     let mut insert = Query::insert();
-    insert.into_table(kind.table()).columns(["tenant_id", kind.column(), "tag_id"]);
+    insert
+        .into_table(kind.table())
+        .columns(["tenant_id", kind.column(), "tag_id"]);
     for id in ids {
         insert.values_panic([tenant.0.into(), record.into(), id.into()]);
     }
@@ -79,7 +87,12 @@ pub async fn set(tx: &mut Tx, tenant: TenantId, kind: Tagged, record: i64, names
 }
 
 /// The tag names of each of `records`, in alphabetical order.
-pub async fn of(db: &Db, tenant: TenantId, kind: Tagged, records: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
+pub async fn of(
+    db: &Db,
+    tenant: TenantId,
+    kind: Tagged,
+    records: &[i64],
+) -> Result<HashMap<i64, Vec<String>>> {
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     if records.is_empty() {
         return Ok(tags);

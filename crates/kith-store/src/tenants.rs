@@ -17,13 +17,26 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: [&str; 6] = ["id", "name", "currency", "default_country", "time_zone", "created_at"];
+const COLUMNS: [&str; 6] = [
+    "id",
+    "name",
+    "currency",
+    "default_country",
+    "time_zone",
+    "created_at",
+];
 
 /// Creates a tenant with the default pick lists.
 pub async fn create(tx: &mut Tx, tenant: &NewTenant) -> Result<TenantId> {
     let insert = Query::insert()
         .into_table("tenants")
-        .columns(["name", "currency", "default_country", "time_zone", "created_at"])
+        .columns([
+            "name",
+            "currency",
+            "default_country",
+            "time_zone",
+            "created_at",
+        ])
         .values_panic([
             tenant.name.clone().into(),
             tenant.currency.clone().into(),
@@ -40,8 +53,14 @@ pub async fn create(tx: &mut Tx, tenant: &NewTenant) -> Result<TenantId> {
 }
 
 pub async fn get(db: &Db, id: TenantId) -> Result<Tenant> {
-    let query = Query::select().columns(COLUMNS).from("tenants").and_where(Expr::col("id").eq(id.0)).to_owned();
-    db.fetch_optional(&query).await?.ok_or(crate::StoreError::NotFound)
+    let query = Query::select()
+        .columns(COLUMNS)
+        .from("tenants")
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    db.fetch_optional(&query)
+        .await?
+        .ok_or(crate::StoreError::NotFound)
 }
 
 pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Tenant>> {
@@ -56,7 +75,10 @@ pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Tenant>> {
 
 /// How many tenants exist; zero means Kith has not been set up yet.
 pub async fn count(db: &Db) -> Result<i64> {
-    let query = Query::select().expr(Expr::col("id").count()).from("tenants").to_owned();
+    let query = Query::select()
+        .expr(Expr::col("id").count())
+        .from("tenants")
+        .to_owned();
     db.scalar(&query).await
 }
 
@@ -66,6 +88,10 @@ fn first<T: Record>(rows: Vec<T>) -> Result<Option<T>> {
 
 /// Every tenant, oldest first.
 pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
-    let query = Query::select().columns(COLUMNS).from("tenants").order_by("id", sea_query::Order::Asc).to_owned();
+    let query = Query::select()
+        .columns(COLUMNS)
+        .from("tenants")
+        .order_by("id", sea_query::Order::Asc)
+        .to_owned();
     db.fetch_all(&query).await
 }

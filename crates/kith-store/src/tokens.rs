@@ -17,7 +17,15 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: [&str; 7] = ["id", "user_id", "name", "read_only", "expires_at", "last_used_at", "created_at"];
+const COLUMNS: [&str; 7] = [
+    "id",
+    "user_id",
+    "name",
+    "read_only",
+    "expires_at",
+    "last_used_at",
+    "created_at",
+];
 
 pub async fn create(
     db: &Db,
@@ -30,7 +38,15 @@ pub async fn create(
 ) -> Result<i64> {
     let insert = Query::insert()
         .into_table("api_tokens")
-        .columns(["tenant_id", "user_id", "name", "token_hash", "read_only", "expires_at", "created_at"])
+        .columns([
+            "tenant_id",
+            "user_id",
+            "name",
+            "token_hash",
+            "read_only",
+            "expires_at",
+            "created_at",
+        ])
         .values_panic([
             tenant.0.into(),
             user.0.into(),
@@ -53,7 +69,9 @@ pub async fn authenticate(db: &Db, tenant: TenantId, token_hash: &str) -> Result
         .and_where(Expr::col("tenant_id").eq(tenant.0))
         .and_where(Expr::col("token_hash").eq(token_hash))
         .to_owned();
-    let Some(token) = db.fetch_optional::<ApiToken, _>(&query).await? else { return Ok(None) };
+    let Some(token) = db.fetch_optional::<ApiToken, _>(&query).await? else {
+        return Ok(None);
+    };
     if token.expires_at.is_some_and(|at| at <= now()) {
         return Ok(None);
     }

@@ -101,7 +101,14 @@ pub async fn find_for_login(db: &Db, email: &str) -> Result<Option<(User, String
         .to_owned();
     let row: Option<LoginRow> = db.fetch_optional(&query).await?;
     Ok(row.map(|r| {
-        let user = User { tenant_id: r.tenant_id, id: r.id, email: r.email, name: r.name, role: r.role, time_zone: r.time_zone };
+        let user = User {
+            tenant_id: r.tenant_id,
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            role: r.role,
+            time_zone: r.time_zone,
+        };
         (user, r.password_hash)
     }))
 }
@@ -163,12 +170,21 @@ pub async fn exists(tx: &mut Tx, tenant: TenantId, id: i64) -> Result<bool> {
 
 /// How many users exist in all tenants; zero means first-run setup is open.
 pub async fn count_all(db: &Db) -> Result<i64> {
-    let query = Query::select().expr(Expr::col("email_normalized").count()).from("login_emails").to_owned();
+    let query = Query::select()
+        .expr(Expr::col("email_normalized").count())
+        .from("login_emails")
+        .to_owned();
     db.scalar(&query).await
 }
 
 /// Changes a user's display name and time zone.
-pub async fn update_profile(db: &Db, tenant: TenantId, id: UserId, name: &str, time_zone: &str) -> Result<()> {
+pub async fn update_profile(
+    db: &Db,
+    tenant: TenantId,
+    id: UserId,
+    name: &str,
+    time_zone: &str,
+) -> Result<()> {
     let update = Query::update()
         .table("users")
         .value("name", name)

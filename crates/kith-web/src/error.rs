@@ -32,9 +32,9 @@ impl From<StoreError> for PageError {
         match err {
             StoreError::NotFound => PageError::NotFound,
             StoreError::Invalid(invalid) => PageError::BadRequest(invalid.to_string()),
-            StoreError::Stale { .. } => {
-                PageError::Conflict("Someone else changed this record while you were editing it.".into())
-            }
+            StoreError::Stale { .. } => PageError::Conflict(
+                "Someone else changed this record while you were editing it.".into(),
+            ),
             StoreError::InUse(message) => PageError::Conflict(message),
             other => PageError::Internal(other.to_string()),
         }
@@ -51,9 +51,14 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, message) = match &self {
             PageError::Unauthenticated { next } => {
-                return Redirect::to(&format!("/login?next={}", crate::views::url_encode(next))).into_response();
+                return Redirect::to(&format!("/login?next={}", crate::views::url_encode(next)))
+                    .into_response();
             }
-            PageError::NotFound => (StatusCode::NOT_FOUND, "Not found", "There is no such page or record.".to_owned()),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such page or record.".to_owned(),
+            ),
             PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
             PageError::Conflict(m) => (StatusCode::CONFLICT, "Changed meanwhile", m.clone()),
             PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Cannot do that", m.clone()),
@@ -65,15 +70,21 @@ impl IntoResponse for PageError {
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong",
-                    "Kith could not finish this request. Nothing was changed; please try again.".to_owned(),
+                    "Kith could not finish this request. Nothing was changed; please try again."
+                        .to_owned(),
                 )
             }
         };
-        let page = crate::views::ErrorPage { title, message: &message };
+        let page = crate::views::ErrorPage {
+            title,
+            message: &message,
+        };
         let body = askama::Template::render(&page).unwrap_or_else(|_| message.clone());
         let mut response = (status, Html(body)).into_response();
         if let PageError::TooManyRequests { retry_after, .. } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
     }
@@ -112,11 +123,22 @@ struct ProblemField<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, title, detail: detail.into(), errors: Vec::new(), current: None, retry_after: None }
+        Self {
+            status,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            current: None,
+            retry_after: None,
+        }
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Not found", "There is no such record.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such record.",
+        )
     }
 
     pub fn unauthenticated() -> Self {
@@ -136,13 +158,20 @@ impl ApiError {
             [one] => format!("{}: {}", one.field, one.message),
             many => format!("{} fields are invalid", many.len()),
         };
-        Self { errors: invalid.0, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", detail) }
+        Self {
+            errors: invalid.0,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", detail)
+        }
     }
 
     /// A malformed query parameter or body field, named.
     pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
         let invalid = Invalid::one(field, message);
-        Self { status: StatusCode::BAD_REQUEST, title: "Bad request", ..Self::invalid(invalid) }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            title: "Bad request",
+            ..Self::invalid(invalid)
+        }
     }
 
     pub fn precondition_required() -> Self {
@@ -199,13 +228,23 @@ impl IntoResponse for ApiError {
             title: self.title,
             status: self.status.as_u16(),
             detail: &self.detail,
-            errors: self.errors.iter().map(|e| ProblemField { field: &e.field, message: &e.message }).collect(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| ProblemField {
+                    field: &e.field,
+                    message: &e.message,
+                })
+                .collect(),
             current: self.current.as_ref(),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }

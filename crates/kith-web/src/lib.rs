@@ -32,7 +32,10 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { base_url: None, session_days: 14 }
+        Self {
+            base_url: None,
+            session_days: 14,
+        }
     }
 }
 
@@ -46,6 +49,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig) -> Self {
-        Self { db, config: Arc::new(config), login_limiter: Arc::new(auth::limit::LoginLimiter::new()) }
+        Self {
+            db,
+            config: Arc::new(config),
+            login_limiter: Arc::new(auth::limit::LoginLimiter::new()),
+        }
     }
 }

@@ -6,7 +6,11 @@ pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn parse(input: &[u8]) -> Self {
-        Self(form_urlencoded::parse(input).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        Self(
+            form_urlencoded::parse(input)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
     }
 
     pub fn from_query(query: Option<&str>) -> Self {
@@ -15,12 +19,19 @@ impl Params {
 
     /// The first value of `key`, trimmed, or `None` when absent or blank.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     /// The first value of `key` as typed (not trimmed), or `None` when absent.
     pub fn raw(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every non-blank value of `key`; comma-separated values are split too.
@@ -37,7 +48,11 @@ impl Params {
 
     /// Every value of `key` exactly as sent, blanks included (for parallel form arrays).
     pub fn each(&self, key: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// Whether a checkbox named `key` was ticked.
@@ -49,7 +64,10 @@ impl Params {
     pub fn id(&self, key: &str) -> Result<Option<i64>, String> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.parse::<i64>().map(Some).map_err(|_| format!("\"{v}\" is not a number")),
+            Some(v) => v
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| format!("\"{v}\" is not a number")),
         }
     }
 

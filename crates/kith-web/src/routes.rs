@@ -5,8 +5,8 @@ use crate::{AppState, api, assets, auth, pages};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodRouter, on};
 use axum::routing::MethodFilter;
+use axum::routing::{MethodRouter, on};
 use std::collections::BTreeMap;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -25,7 +25,10 @@ struct Routes {
 
 impl Routes {
     fn new() -> Self {
-        Self { table: Vec::new(), routers: BTreeMap::new() }
+        Self {
+            table: Vec::new(),
+            routers: BTreeMap::new(),
+        }
     }
 
     fn add<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
@@ -94,11 +97,17 @@ fn routes() -> Routes {
         .get("/settings", pages::settings::show)
         .post("/settings/profile", pages::settings::update_profile)
         .post("/settings/tokens", pages::settings::create_token)
-        .post("/settings/tokens/{id}/delete", pages::settings::delete_token)
+        .post(
+            "/settings/tokens/{id}/delete",
+            pages::settings::delete_token,
+        )
         .post("/settings/users", pages::settings::create_user)
         .post("/settings/lists", pages::settings::add_list_value)
         .post("/settings/lists/{id}", pages::settings::rename_list_value)
-        .post("/settings/lists/{id}/delete", pages::settings::delete_list_value)
+        .post(
+            "/settings/lists/{id}/delete",
+            pages::settings::delete_list_value,
+        )
         // JSON API
         .get("/api/v1/openapi.json", api::openapi::document)
         .get("/api/v1/clients", api::clients::list)
@@ -129,7 +138,10 @@ pub fn app(state: AppState) -> Router {
 
     router
         .fallback(pages::ops::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::identify))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
         .layer(axum::middleware::from_fn(pages::ops::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(crate::views::request_span))

@@ -46,7 +46,9 @@ impl Layout {
 
 /// A timestamp shown in `zone`, e.g. `18 May 2025, 10:00 CEST`.
 pub fn local_time(at: &DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format("%-d %b %Y, %H:%M %Z").to_string()
+    at.with_timezone(&zone)
+        .format("%-d %b %Y, %H:%M %Z")
+        .to_string()
 }
 
 /// Percent-encodes a value for a URL query.
@@ -61,11 +63,17 @@ pub fn url_with(path: &str, pairs: &[(&str, String)]) -> String {
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| format!("{k}={}", url_encode(v)))
         .collect();
-    if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) }
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
 }
 
 /// Numbered-page navigation for a list.
 pub struct Pager {
+    /// What the list holds, e.g. "clients".
+    pub noun: &'static str,
     pub first: u64,
     pub last: u64,
     pub total: i64,
@@ -75,9 +83,22 @@ pub struct Pager {
 
 impl Pager {
     /// `link(page)` gives the URL of a page with the current filters.
-    pub fn new(page: u64, per_page: u64, shown: usize, total: i64, has_more: bool, link: impl Fn(u64) -> String) -> Self {
-        let first = if shown == 0 { 0 } else { (page - 1) * per_page + 1 };
+    pub fn new(
+        noun: &'static str,
+        page: u64,
+        per_page: u64,
+        shown: usize,
+        total: i64,
+        has_more: bool,
+        link: impl Fn(u64) -> String,
+    ) -> Self {
+        let first = if shown == 0 {
+            0
+        } else {
+            (page - 1) * per_page + 1
+        };
         Self {
+            noun,
             first,
             last: first + shown as u64 - u64::from(shown > 0),
             total,
@@ -98,8 +119,16 @@ pub struct ErrorPage<'a> {
 /// The log span of one request: method, route pattern and request id. Never the query string
 /// or the body, which can hold names and emails.
 pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
-    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     tracing::info_span!("request", method = %request.method(), route = %route, request_id = %request_id)
 }
 
@@ -111,15 +140,24 @@ mod tests {
     #[test]
     fn times_use_the_offset_of_their_own_instant() {
         let rome: Tz = "Europe/Rome".parse().expect("zone");
-        let may = Utc.with_ymd_and_hms(2025, 5, 18, 8, 0, 0).single().expect("valid");
-        let december = Utc.with_ymd_and_hms(2025, 12, 1, 9, 0, 0).single().expect("valid");
+        let may = Utc
+            .with_ymd_and_hms(2025, 5, 18, 8, 0, 0)
+            .single()
+            .expect("valid");
+        let december = Utc
+            .with_ymd_and_hms(2025, 12, 1, 9, 0, 0)
+            .single()
+            .expect("valid");
         assert_eq!(local_time(&may, rome), "18 May 2025, 10:00 CEST");
         assert_eq!(local_time(&december, rome), "1 Dec 2025, 10:00 CET");
     }
 
     #[test]
     fn urls_keep_only_set_filters() {
-        let url = url_with("/crm/clients", &[("industry", "Retail & Co".into()), ("tag", String::new())]);
+        let url = url_with(
+            "/crm/clients",
+            &[("industry", "Retail & Co".into()), ("tag", String::new())],
+        );
         assert_eq!(url, "/crm/clients?industry=Retail+%26+Co");
     }
 }

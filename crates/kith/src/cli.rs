@@ -13,7 +13,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kith", version, about = "Kith, a self-hosted CRM for managed-service providers")]
+#[command(
+    name = "kith",
+    version,
+    about = "Kith, a self-hosted CRM for managed-service providers"
+)]
 struct Cli {
     /// Configuration file (default: kith.toml when present). KITH_* variables override it.
     #[arg(long, global = true)]
@@ -148,29 +152,70 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             migrations::run(&db).await?;
             println!("The database is up to date.");
         }
-        Command::Tenant { action: TenantAction::Create { name, owner_email, owner_password, owner_name, currency, country, time_zone } } => {
-            let tenant = NewTenant::parse(&name, &currency, &country, &time_zone).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let id = create_tenant(&db, &tenant, &owner_email, &owner_password, &owner_name).await?;
-            println!("Created workspace \"{}\" (#{}) with owner {owner_email}.", tenant.name, id.0);
+        Command::Tenant {
+            action:
+                TenantAction::Create {
+                    name,
+                    owner_email,
+                    owner_password,
+                    owner_name,
+                    currency,
+                    country,
+                    time_zone,
+                },
+        } => {
+            let tenant = NewTenant::parse(&name, &currency, &country, &time_zone)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id =
+                create_tenant(&db, &tenant, &owner_email, &owner_password, &owner_name).await?;
+            println!(
+                "Created workspace \"{}\" (#{}) with owner {owner_email}.",
+                tenant.name, id.0
+            );
         }
-        Command::User { action: UserAction::Create { tenant, email, password, role, name } } => {
+        Command::User {
+            action:
+                UserAction::Create {
+                    tenant,
+                    email,
+                    password,
+                    role,
+                    name,
+                },
+        } => {
             let tenant = find_tenant(&db, Some(&tenant)).await?;
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
             let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("User").to_owned());
             let user = new_user(&email, &password, &name, role, &tenant.time_zone)?;
             let mut tx = db.begin().await?;
-            users::create(&mut tx, TenantId(tenant.id), &user).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            users::create(&mut tx, TenantId(tenant.id), &user)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             tx.commit().await?;
             println!("Added {email} to \"{}\" as {}.", tenant.name, role.as_str());
         }
-        Command::Token { action: TokenAction::Create { user, name, read_only } } => {
-            let (found, _) = users::find_for_login(&db, &user).await?.with_context(|| format!("no user signs in with {user}"))?;
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    user,
+                    name,
+                    read_only,
+                },
+        } => {
+            let (found, _) = users::find_for_login(&db, &user)
+                .await?
+                .with_context(|| format!("no user signs in with {user}"))?;
             let token = kith_web::auth::create_api_token(&db, &found, &name, read_only).await?;
             println!("{token}");
         }
-        Command::Import { entity, file, tenant } => {
+        Command::Import {
+            entity,
+            file,
+            tenant,
+        } => {
             let tenant = find_tenant(&db, tenant.as_deref()).await?;
-            let input = std::fs::File::open(&file).with_context(|| format!("could not open {}", file.display()))?;
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("could not open {}", file.display()))?;
             let report = import::run(&db, TenantId(tenant.id), entity, input).await?;
             print!("{report}");
         }
@@ -180,18 +225,38 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn new_user(email: &str, password: &str, name: &str, role: Role, time_zone: &str) -> anyhow::Result<NewUser> {
+fn new_user(
+    email: &str,
+    password: &str,
+    name: &str,
+    role: Role,
+    time_zone: &str,
+) -> anyhow::Result<NewUser> {
     let email = Email::parse(email).map_err(|m| anyhow::anyhow!("email: {m}"))?;
     kith_web::password::check(password).map_err(|m| anyhow::anyhow!("password: {m}"))?;
     let password_hash = kith_web::password::hash(password).map_err(anyhow::Error::msg)?;
-    Ok(NewUser { email, name: name.to_owned(), password_hash, role, time_zone: time_zone.to_owned() })
+    Ok(NewUser {
+        email,
+        name: name.to_owned(),
+        password_hash,
+        role,
+        time_zone: time_zone.to_owned(),
+    })
 }
 
-async fn create_tenant(db: &Db, tenant: &NewTenant, email: &str, password: &str, name: &str) -> anyhow::Result<TenantId> {
+async fn create_tenant(
+    db: &Db,
+    tenant: &NewTenant,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> anyhow::Result<TenantId> {
     let owner = new_user(email, password, name, Role::Owner, &tenant.time_zone)?;
     let mut tx = db.begin().await?;
     let id = tenants::create(&mut tx, tenant).await?;
-    users::create(&mut tx, id, &owner).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    users::create(&mut tx, id, &owner)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
     Ok(id)
 }
@@ -199,7 +264,9 @@ async fn create_tenant(db: &Db, tenant: &NewTenant, email: &str, password: &str,
 /// The workspace called `name`, or the only one when no name is given.
 async fn find_tenant(db: &Db, name: Option<&str>) -> anyhow::Result<tenants::Tenant> {
     if let Some(name) = name {
-        return tenants::find_by_name(db, name).await?.with_context(|| format!("no workspace is called \"{name}\""));
+        return tenants::find_by_name(db, name)
+            .await?
+            .with_context(|| format!("no workspace is called \"{name}\""));
     }
     let mut all = tenants::list(db).await?;
     match all.len() {
@@ -215,15 +282,24 @@ const DEMO_CONTACTS: &str = include_str!("../demo/atomic-contacts.csv");
 /// Creates the demo workspace and loads the sample accounts and contacts into it.
 async fn demo(db: &Db, email: &str, password: &str) -> anyhow::Result<()> {
     if users::find_for_login(db, email).await?.is_some() {
-        bail!("{email} already has an account, so the demo was loaded before; sign in with it, or pass --email");
+        bail!(
+            "{email} already has an account, so the demo was loaded before; sign in with it, or pass --email"
+        );
     }
-    let tenant = NewTenant::parse("Demo MSP", "USD", "US", "America/New_York").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tenant = NewTenant::parse("Demo MSP", "USD", "US", "America/New_York")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let id = create_tenant(db, &tenant, email, password, "Demo Owner").await?;
 
     println!("Clients from the Maven Analytics accounts (public domain):");
-    print!("{}", import::run(db, id, Entity::Clients, DEMO_ACCOUNTS.as_bytes()).await?);
+    print!(
+        "{}",
+        import::run(db, id, Entity::Clients, DEMO_ACCOUNTS.as_bytes()).await?
+    );
     println!("\nContacts from Atomic CRM (MIT, Marmelab):");
-    print!("{}", import::run(db, id, Entity::Contacts, DEMO_CONTACTS.as_bytes()).await?);
+    print!(
+        "{}",
+        import::run(db, id, Entity::Contacts, DEMO_CONTACTS.as_bytes()).await?
+    );
     println!("\nDemo workspace ready. Sign in as {email} with the password {password}");
     Ok(())
 }

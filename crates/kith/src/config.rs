@@ -1,7 +1,7 @@
 //! Configuration from a TOML file and `KITH_*` environment variables (the environment wins).
 
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -46,9 +46,16 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Self, String> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {
-            Some(path) if !path.exists() => return Err(format!("the configuration file {} does not exist", path.display())),
+            Some(path) if !path.exists() => {
+                return Err(format!(
+                    "the configuration file {} does not exist",
+                    path.display()
+                ));
+            }
             Some(path) => figment = figment.merge(Toml::file(path)),
-            None if Path::new("kith.toml").exists() => figment = figment.merge(Toml::file("kith.toml")),
+            None if Path::new("kith.toml").exists() => {
+                figment = figment.merge(Toml::file("kith.toml"))
+            }
             None => {}
         }
         figment = figment.merge(Env::prefixed("KITH_"));
@@ -73,12 +80,16 @@ impl Config {
             return Ok(key.trim().to_owned());
         }
         let key = kith_web::auth::random_secret();
-        std::fs::write(&path, &key).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+        std::fs::write(&path, &key)
+            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
         tracing::warn!(path = %path.display(), "KITH_SECRET_KEY is not set; generated a key. Back it up: secrets stored later cannot be read without it");
         Ok(key)
     }
 
     pub fn web(&self) -> kith_web::WebConfig {
-        kith_web::WebConfig { base_url: self.base_url.clone(), session_days: self.session_days }
+        kith_web::WebConfig {
+            base_url: self.base_url.clone(),
+            session_days: self.session_days,
+        }
     }
 }

@@ -58,13 +58,25 @@ impl fmt::Display for Report {
             self.failed.len()
         )?;
         if self.clients_created > 0 {
-            writeln!(f, "{} clients created for the contacts' companies.", self.clients_created)?;
+            writeln!(
+                f,
+                "{} clients created for the contacts' companies.",
+                self.clients_created
+            )?;
         }
         if !self.ignored_columns.is_empty() {
-            writeln!(f, "Columns not imported: {}.", self.ignored_columns.join(", "))?;
+            writeln!(
+                f,
+                "Columns not imported: {}.",
+                self.ignored_columns.join(", ")
+            )?;
         }
         if !self.new_list_values.is_empty() {
-            writeln!(f, "Values added to the lists: {}.", self.new_list_values.join(", "))?;
+            writeln!(
+                f,
+                "Values added to the lists: {}.",
+                self.new_list_values.join(", ")
+            )?;
         }
         for (title, notes) in [("Skipped", &self.skipped), ("Failed", &self.failed)] {
             for note in notes {
@@ -74,7 +86,10 @@ impl fmt::Display for Report {
         // Remarks repeat (the same typo, many odd phone numbers): one line per remark.
         let mut grouped: Vec<(&str, Vec<u64>)> = Vec::new();
         for note in &self.remarks {
-            match grouped.iter_mut().find(|(message, _)| *message == note.message) {
+            match grouped
+                .iter_mut()
+                .find(|(message, _)| *message == note.message)
+            {
                 Some((_, rows)) if rows.last() == Some(&note.row) => {}
                 Some((_, rows)) => rows.push(note.row),
                 None => grouped.push((&note.message, vec![note.row])),
@@ -82,7 +97,11 @@ impl fmt::Display for Report {
         }
         for (message, rows) in grouped {
             let listed: Vec<String> = rows.iter().take(12).map(u64::to_string).collect();
-            let more = if rows.len() > 12 { format!(" and {} more", rows.len() - 12) } else { String::new() };
+            let more = if rows.len() > 12 {
+                format!(" and {} more", rows.len() - 12)
+            } else {
+                String::new()
+            };
             let noun = if rows.len() == 1 { "row" } else { "rows" };
             writeln!(f, "Note: {message} ({noun} {}{more})", listed.join(", "))?;
         }
@@ -97,34 +116,156 @@ struct Target {
 }
 
 const CLIENT_COLUMNS: &[Target] = &[
-    Target { field: "name", headers: &["name", "account", "account_name", "company", "company_name", "organization", "organisation", "client", "client_name"] },
-    Target { field: "domains", headers: &["domain", "domains", "email_domain"] },
-    Target { field: "website", headers: &["website", "url", "web", "homepage", "web_site"] },
-    Target { field: "phone", headers: &["phone", "phone_number", "telephone", "tel", "main_phone"] },
-    Target { field: "address", headers: &["address", "street_address", "full_address", "office_location", "location", "country"] },
-    Target { field: "type", headers: &["type", "client_type", "account_type"] },
-    Target { field: "lifecycle", headers: &["lifecycle", "lifecycle_stage", "stage", "status"] },
-    Target { field: "industry", headers: &["industry", "sector", "vertical"] },
-    Target { field: "tags", headers: &["tags", "labels", "categories"] },
-    Target { field: "notes", headers: &["notes", "note", "description", "comments"] },
-    Target { field: "parent", headers: &["parent", "parent_account", "parent_company", "subsidiary_of"] },
+    Target {
+        field: "name",
+        headers: &[
+            "name",
+            "account",
+            "account_name",
+            "company",
+            "company_name",
+            "organization",
+            "organisation",
+            "client",
+            "client_name",
+        ],
+    },
+    Target {
+        field: "domains",
+        headers: &["domain", "domains", "email_domain"],
+    },
+    Target {
+        field: "website",
+        headers: &["website", "url", "web", "homepage", "web_site"],
+    },
+    Target {
+        field: "phone",
+        headers: &["phone", "phone_number", "telephone", "tel", "main_phone"],
+    },
+    Target {
+        field: "address",
+        headers: &[
+            "address",
+            "street_address",
+            "full_address",
+            "office_location",
+            "location",
+            "country",
+        ],
+    },
+    Target {
+        field: "type",
+        headers: &["type", "client_type", "account_type"],
+    },
+    Target {
+        field: "lifecycle",
+        headers: &["lifecycle", "lifecycle_stage", "stage", "status"],
+    },
+    Target {
+        field: "industry",
+        headers: &["industry", "sector", "vertical"],
+    },
+    Target {
+        field: "tags",
+        headers: &["tags", "labels", "categories"],
+    },
+    Target {
+        field: "notes",
+        headers: &["notes", "note", "description", "comments"],
+    },
+    Target {
+        field: "parent",
+        headers: &[
+            "parent",
+            "parent_account",
+            "parent_company",
+            "subsidiary_of",
+        ],
+    },
 ];
 
 const CONTACT_COLUMNS: &[Target] = &[
-    Target { field: "first_name", headers: &["first_name", "firstname", "first", "given_name"] },
-    Target { field: "last_name", headers: &["last_name", "lastname", "last", "surname", "family_name"] },
-    Target { field: "full_name", headers: &["name", "full_name", "contact_name"] },
-    Target { field: "title", headers: &["title", "job_title", "position", "job"] },
-    Target { field: "company", headers: &["company", "company_name", "account", "account_name", "organization", "organisation", "client", "client_name"] },
-    Target { field: "email", headers: &["email", "e_mail", "email_address", "primary_email", "email_1", "work_email", "email_work", "email_2", "email_home", "email_other", "other_email"] },
-    Target { field: "phone", headers: &["phone", "phone_number", "telephone", "phone_1", "work_phone", "phone_work", "mobile", "mobile_phone", "cell", "phone_2", "phone_home", "home_phone", "phone_other", "other_phone"] },
-    Target { field: "tags", headers: &["tags", "labels"] },
-    Target { field: "notes", headers: &["notes", "note", "background", "description", "comments"] },
+    Target {
+        field: "first_name",
+        headers: &["first_name", "firstname", "first", "given_name"],
+    },
+    Target {
+        field: "last_name",
+        headers: &["last_name", "lastname", "last", "surname", "family_name"],
+    },
+    Target {
+        field: "full_name",
+        headers: &["name", "full_name", "contact_name"],
+    },
+    Target {
+        field: "title",
+        headers: &["title", "job_title", "position", "job"],
+    },
+    Target {
+        field: "company",
+        headers: &[
+            "company",
+            "company_name",
+            "account",
+            "account_name",
+            "organization",
+            "organisation",
+            "client",
+            "client_name",
+        ],
+    },
+    Target {
+        field: "email",
+        headers: &[
+            "email",
+            "e_mail",
+            "email_address",
+            "primary_email",
+            "email_1",
+            "work_email",
+            "email_work",
+            "email_2",
+            "email_home",
+            "email_other",
+            "other_email",
+        ],
+    },
+    Target {
+        field: "phone",
+        headers: &[
+            "phone",
+            "phone_number",
+            "telephone",
+            "phone_1",
+            "work_phone",
+            "phone_work",
+            "mobile",
+            "mobile_phone",
+            "cell",
+            "phone_2",
+            "phone_home",
+            "home_phone",
+            "phone_other",
+            "other_phone",
+        ],
+    },
+    Target {
+        field: "tags",
+        headers: &["tags", "labels"],
+    },
+    Target {
+        field: "notes",
+        headers: &["notes", "note", "background", "description", "comments"],
+    },
 ];
 
 /// Normalises a header for matching: BOM and spaces gone, lower case, separators as `_`.
 fn header_key(header: &str) -> String {
-    header.trim_start_matches('\u{feff}').trim().to_lowercase().replace([' ', '-', '.'], "_")
+    header
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .to_lowercase()
+        .replace([' ', '-', '.'], "_")
 }
 
 /// Which columns feed which field; a field may take several columns (emails, phones).
@@ -142,7 +283,11 @@ impl Mapping {
             let target = targets.iter().find(|t| t.headers.contains(&key.as_str()));
             match target {
                 // A single-valued field takes its first matching column only.
-                Some(t) if t.field == "email" || t.field == "phone" || !columns.contains_key(t.field) => {
+                Some(t)
+                    if t.field == "email"
+                        || t.field == "phone"
+                        || !columns.contains_key(t.field) =>
+                {
                     columns.entry(t.field).or_default().push((index, key));
                 }
                 _ => ignored.push(header.trim_start_matches('\u{feff}').trim().to_owned()),
@@ -153,7 +298,10 @@ impl Mapping {
 
     /// The first non-blank value of `field` in `record`.
     fn value(&self, record: &csv::StringRecord, field: &str) -> Option<String> {
-        self.values(record, field).into_iter().next().map(|(_, v)| v)
+        self.values(record, field)
+            .into_iter()
+            .next()
+            .map(|(_, v)| v)
     }
 
     /// Every non-blank value of `field`, with the header it came from.
@@ -174,9 +322,17 @@ impl Mapping {
 }
 
 /// Imports `input` into `tenant`.
-pub async fn run(db: &Db, tenant: TenantId, entity: Entity, input: impl Read) -> anyhow::Result<Report> {
+pub async fn run(
+    db: &Db,
+    tenant: TenantId,
+    entity: Entity,
+    input: impl Read,
+) -> anyhow::Result<Report> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers = reader.headers().context("could not read the header row")?.clone();
+    let headers = reader
+        .headers()
+        .context("could not read the header row")?
+        .clone();
     let country = tenants::get(db, tenant).await?.default_country;
     let targets = match entity {
         Entity::Clients => CLIENT_COLUMNS,
@@ -195,7 +351,15 @@ pub async fn run(db: &Db, tenant: TenantId, entity: Entity, input: impl Read) ->
         );
     }
 
-    let mut importer = Importer { db, tenant, country, mapping, report: Report::default(), seen: HashMap::new(), parents: Vec::new() };
+    let mut importer = Importer {
+        db,
+        tenant,
+        country,
+        mapping,
+        report: Report::default(),
+        seen: HashMap::new(),
+        parents: Vec::new(),
+    };
     importer.report.ignored_columns = importer.mapping.ignored.clone();
 
     for (index, record) in reader.records().enumerate() {
@@ -209,7 +373,14 @@ pub async fn run(db: &Db, tenant: TenantId, entity: Entity, input: impl Read) ->
             }
         };
         if record.len() != headers.len() {
-            importer.fail(row, format!("has {} fields where the header has {}; values would land in the wrong columns", record.len(), headers.len()));
+            importer.fail(
+                row,
+                format!(
+                    "has {} fields where the header has {}; values would land in the wrong columns",
+                    record.len(),
+                    headers.len()
+                ),
+            );
             continue;
         }
         match entity {
@@ -235,11 +406,17 @@ struct Importer<'a> {
 
 impl Importer<'_> {
     fn fail(&mut self, row: u64, message: impl Into<String>) {
-        self.report.failed.push(RowNote { row, message: message.into() });
+        self.report.failed.push(RowNote {
+            row,
+            message: message.into(),
+        });
     }
 
     fn skip(&mut self, row: u64, message: impl Into<String>) {
-        self.report.skipped.push(RowNote { row, message: message.into() });
+        self.report.skipped.push(RowNote {
+            row,
+            message: message.into(),
+        });
     }
 
     async fn client_row(&mut self, row: u64, record: &csv::StringRecord) -> anyhow::Result<()> {
@@ -255,7 +432,10 @@ impl Importer<'_> {
         self.seen.insert(key, row);
 
         let mut tx = self.db.begin().await?;
-        if clients::find_by_name(&mut tx, self.tenant, &name).await?.is_some() {
+        if clients::find_by_name(&mut tx, self.tenant, &name)
+            .await?
+            .is_some()
+        {
             self.skip(row, "a client with this name already exists");
             return Ok(());
         }
@@ -270,9 +450,33 @@ impl Importer<'_> {
             notes: self.mapping.value(record, "notes"),
             ..Default::default()
         };
-        input.client_type = self.list_label(&mut tx, &lists, ListKind::ClientType, row, self.mapping.value(record, "type")).await?;
-        input.lifecycle = self.list_label(&mut tx, &lists, ListKind::Lifecycle, row, self.mapping.value(record, "lifecycle")).await?;
-        input.industry = self.list_label(&mut tx, &lists, ListKind::Industry, row, self.mapping.value(record, "industry")).await?;
+        input.client_type = self
+            .list_label(
+                &mut tx,
+                &lists,
+                ListKind::ClientType,
+                row,
+                self.mapping.value(record, "type"),
+            )
+            .await?;
+        input.lifecycle = self
+            .list_label(
+                &mut tx,
+                &lists,
+                ListKind::Lifecycle,
+                row,
+                self.mapping.value(record, "lifecycle"),
+            )
+            .await?;
+        input.industry = self
+            .list_label(
+                &mut tx,
+                &lists,
+                ListKind::Industry,
+                row,
+                self.mapping.value(record, "industry"),
+            )
+            .await?;
         let lists = picklists::load_in(&mut tx, self.tenant).await?;
 
         let fields = match ClientFields::parse(&input, &lists, &self.country) {
@@ -308,11 +512,18 @@ impl Importer<'_> {
         let folded = kith_domain::search::fold(&label);
         let close: Vec<&str> = lists
             .of(kind)
-            .filter(|v| v.label.len() >= 6 && strsim::damerau_levenshtein(&kith_domain::search::fold(&v.label), &folded) == 1)
+            .filter(|v| {
+                v.label.len() >= 6
+                    && strsim::damerau_levenshtein(&kith_domain::search::fold(&v.label), &folded)
+                        == 1
+            })
             .map(|v| v.label.as_str())
             .collect();
         if let [only] = close.as_slice() {
-            self.report.remarks.push(RowNote { row, message: format!("{} \"{label}\" read as \"{only}\"", kind.as_str()) });
+            self.report.remarks.push(RowNote {
+                row,
+                message: format!("{} \"{label}\" read as \"{only}\"", kind.as_str()),
+            });
             return Ok(Some((*only).to_owned()));
         }
         picklists::ensure(tx, self.tenant, kind, &label).await?;
@@ -324,12 +535,25 @@ impl Importer<'_> {
     }
 
     async fn contact_row(&mut self, row: u64, record: &csv::StringRecord) -> anyhow::Result<()> {
-        let emails: Vec<String> = self.mapping.values(record, "email").into_iter().map(|(_, v)| v).collect();
-        let (mut first_name, mut last_name) = (self.mapping.value(record, "first_name"), self.mapping.value(record, "last_name"));
-        if first_name.is_none() && last_name.is_none()
+        let emails: Vec<String> = self
+            .mapping
+            .values(record, "email")
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let (mut first_name, mut last_name) = (
+            self.mapping.value(record, "first_name"),
+            self.mapping.value(record, "last_name"),
+        );
+        if first_name.is_none()
+            && last_name.is_none()
             && let Some(full) = self.mapping.value(record, "full_name")
         {
-            let (first, last) = full.rsplit_once(' ').map_or((None, Some(full.clone())), |(f, l)| (Some(f.to_owned()), Some(l.to_owned())));
+            let (first, last) = full
+                .rsplit_once(' ')
+                .map_or((None, Some(full.clone())), |(f, l)| {
+                    (Some(f.to_owned()), Some(l.to_owned()))
+                });
             first_name = first;
             last_name = last;
         }
@@ -337,7 +561,10 @@ impl Importer<'_> {
             .mapping
             .values(record, "phone")
             .into_iter()
-            .map(|(header, number)| PhoneInput { label: phone_label(&header).into(), number })
+            .map(|(header, number)| PhoneInput {
+                label: phone_label(&header).into(),
+                number,
+            })
             .collect();
 
         if let Some(email) = emails.first() {
@@ -368,20 +595,32 @@ impl Importer<'_> {
             }
         };
         for _ in fields.phones.iter().filter(|p| p.phone.e164.is_none()) {
-            self.report.remarks.push(RowNote { row, message: "a phone number is not valid for its country; kept as typed, without E.164".into() });
+            self.report.remarks.push(RowNote {
+                row,
+                message:
+                    "a phone number is not valid for its country; kept as typed, without E.164"
+                        .into(),
+            });
         }
 
         let mut tx = self.db.begin().await?;
         if let Some(email) = &fields.email
-            && let Some(existing) = contacts::find_by_email(&mut tx, self.tenant, email.as_str()).await?
+            && let Some(existing) =
+                contacts::find_by_email(&mut tx, self.tenant, email.as_str()).await?
         {
-            self.skip(row, format!("the email is already the primary email of contact #{existing}"));
+            self.skip(
+                row,
+                format!("the email is already the primary email of contact #{existing}"),
+            );
             return Ok(());
         }
         if let Some(company) = self.mapping.value(record, "company") {
             fields.client_id = Some(self.client_for(&mut tx, row, &company).await?);
         }
-        let actor = Actor { user: None, source: ConsentSource::Import };
+        let actor = Actor {
+            user: None,
+            source: ConsentSource::Import,
+        };
         match contacts::create(&mut tx, self.tenant, &fields, actor).await {
             Ok(_) => {
                 tx.commit().await?;
@@ -394,12 +633,20 @@ impl Importer<'_> {
     }
 
     /// The client called `name`, created when none exists yet.
-    async fn client_for(&mut self, tx: &mut kith_store::Tx, row: u64, name: &str) -> anyhow::Result<i64> {
+    async fn client_for(
+        &mut self,
+        tx: &mut kith_store::Tx,
+        row: u64,
+        name: &str,
+    ) -> anyhow::Result<i64> {
         if let Some(id) = clients::find_by_name(tx, self.tenant, name).await? {
             return Ok(id);
         }
         let lists = picklists::load(self.db, self.tenant).await?;
-        let input = ClientInput { name: name.to_owned(), ..Default::default() };
+        let input = ClientInput {
+            name: name.to_owned(),
+            ..Default::default()
+        };
         let fields = ClientFields::parse(&input, &lists, &self.country)
             .map_err(|e| anyhow::anyhow!("row {row}: the company cannot become a client: {e}"))?;
         let id = clients::create(tx, self.tenant, &fields, None).await?;
@@ -411,14 +658,21 @@ impl Importer<'_> {
     async fn link_parents(&mut self) -> anyhow::Result<()> {
         for (row, id, parent) in std::mem::take(&mut self.parents) {
             let mut tx = self.db.begin().await?;
-            let Some(parent_id) = clients::find_by_name(&mut tx, self.tenant, &parent).await? else {
-                self.report.remarks.push(RowNote { row, message: format!("parent \"{parent}\" is not a client; left without a parent") });
+            let Some(parent_id) = clients::find_by_name(&mut tx, self.tenant, &parent).await?
+            else {
+                self.report.remarks.push(RowNote {
+                    row,
+                    message: format!("parent \"{parent}\" is not a client; left without a parent"),
+                });
                 continue;
             };
             match clients::set_parent(&mut tx, self.tenant, id, ClientId(parent_id)).await {
                 Ok(()) => tx.commit().await?,
                 Err(StoreError::Invalid(invalid)) => {
-                    self.report.remarks.push(RowNote { row, message: format!("parent \"{parent}\" {invalid}") });
+                    self.report.remarks.push(RowNote {
+                        row,
+                        message: format!("parent \"{parent}\" {invalid}"),
+                    });
                 }
                 Err(other) => return Err(other.into()),
             }

@@ -9,11 +9,19 @@ use tokio::sync::watch;
 
 /// Opens the configured database, creating the data directory for SQLite, and migrates it.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("could not create the data directory {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "could not create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
     let url = config.database_url();
-    let db = Db::connect(&url).await.context("could not open the database")?;
-    migrations::run(&db).await.context("could not migrate the database")?;
+    let db = Db::connect(&url)
+        .await
+        .context("could not open the database")?;
+    migrations::run(&db)
+        .await
+        .context("could not migrate the database")?;
     Ok(db)
 }
 
@@ -30,10 +38,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, backend = ?db.backend(), "Kith is serving");
 
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped with an error")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server stopped with an error")?;
 
     tracing::info!("shutting down");
     let _ = stop.send(true);

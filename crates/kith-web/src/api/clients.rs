@@ -5,15 +5,15 @@ use crate::auth::{ApiUser, Identity};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::{AppState, filters};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, Utc};
+use kith_domain::ClientId;
 use kith_domain::client::{ClientFields, ClientInput};
 use kith_domain::picklist::PickLists;
-use kith_domain::ClientId;
 use kith_store::clients::{self, Client};
 use kith_store::{StoreError, picklists, tenants};
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,11 @@ impl ClientOut {
         let label = |id| lists.label(id).map(str::to_owned);
         Self {
             id: client.id,
-            domains: client.domain_list().into_iter().map(str::to_owned).collect(),
+            domains: client
+                .domain_list()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             client_type: label(client.type_id),
             lifecycle: label(client.lifecycle_id),
             industry: label(client.industry_id),
@@ -149,7 +153,10 @@ pub struct ClientList {
 /// Filters and paging of the client list. Filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents the query parameters; they are read with Params")]
+#[expect(
+    dead_code,
+    reason = "documents the query parameters; they are read with Params"
+)]
 pub struct ClientListQuery {
     /// Substring of name, domain, website or phone; ignores case, accents and apostrophes.
     search: Option<String>,
@@ -173,11 +180,25 @@ pub struct ClientListQuery {
     cursor: Option<String>,
 }
 
-const LIST_PARAMS: [&str; 9] = ["search", "lifecycle", "industry", "type", "owner", "tag", "sort", "limit", "cursor"];
+const LIST_PARAMS: [&str; 9] = [
+    "search",
+    "lifecycle",
+    "industry",
+    "type",
+    "owner",
+    "tag",
+    "sort",
+    "limit",
+    "cursor",
+];
 
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ClientListQuery),
     responses((status = 200, body = ClientList), (status = 400, description = "A parameter is wrong; the problem names it")))]
-pub async fn list(State(state): State<AppState>, ApiUser(me): ApiUser, RawQuery(query): RawQuery) -> Result<Json<ClientList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ClientList>, ApiError> {
     let params = Params::from_query(query.as_deref());
     check_known(&params, &LIST_PARAMS)?;
     let lists = picklists::load(&state.db, me.tenant()).await?;
@@ -196,7 +217,11 @@ pub async fn list(State(state): State<AppState>, ApiUser(me): ApiUser, RawQuery(
             ClientOut::new(c, tags, &lists)
         })
         .collect();
-    Ok(Json(ClientList { items, total: found.page.total, next_cursor: found.next_cursor }))
+    Ok(Json(ClientList {
+        items,
+        total: found.page.total,
+        next_cursor: found.next_cursor,
+    }))
 }
 
 async fn load(state: &AppState, me: &Identity, id: i64) -> Result<ClientOut, StoreError> {
@@ -208,7 +233,8 @@ async fn load(state: &AppState, me: &Identity, id: i64) -> Result<ClientOut, Sto
 
 fn respond(status: StatusCode, client: ClientOut) -> Response {
     let location = format!("/api/v1/clients/{}", client.id);
-    let mut response = (status, [(header::ETAG, etag(client.version))], Json(client)).into_response();
+    let mut response =
+        (status, [(header::ETAG, etag(client.version))], Json(client)).into_response();
     if status == StatusCode::CREATED
         && let Ok(value) = location.parse()
     {
@@ -219,19 +245,28 @@ fn respond(status: StatusCode, client: ClientOut) -> Response {
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = i64, Path, description = "Client id")),
     responses((status = 200, body = ClientOut, headers(("ETag" = String))), (status = 404, description = "No such client")))]
-pub async fn get(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     Ok(respond(StatusCode::OK, load(&state, &me, id).await?))
 }
 
 async fn check(state: &AppState, me: &Identity, body: ClientIn) -> Result<ClientFields, ApiError> {
     let lists = picklists::load(&state.db, me.tenant()).await?;
     let tenant = tenants::get(&state.db, me.tenant()).await?;
-    ClientFields::parse(&body.into_input(), &lists, &tenant.default_country).map_err(ApiError::invalid)
+    ClientFields::parse(&body.into_input(), &lists, &tenant.default_country)
+        .map_err(ApiError::invalid)
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientIn,
     responses((status = 201, body = ClientOut), (status = 422, description = "Invalid fields, each named"), (status = 403, description = "Read-only user or token")))]
-pub async fn create(State(state): State<AppState>, ApiUser(me): ApiUser, body: Bytes) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
     let fields = check(&state, &me, parse_json(&body)?).await?;
 
@@ -245,26 +280,42 @@ pub async fn create(State(state): State<AppState>, ApiUser(me): ApiUser, body: B
     params(("id" = i64, Path, description = "Client id"), ("If-Match" = Option<String>, Header, description = "The ETag the change starts from")),
     responses((status = 200, body = ClientOut), (status = 409, description = "Stale version; `current` holds the record now"),
         (status = 428, description = "No If-Match and no version"), (status = 422, description = "Invalid fields")))]
-pub async fn update(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<i64>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
     let current = load(&state, &me, id).await?;
     let patch: serde_json::Value = parse_json(&body)?;
     let body_version = patch.get("version").and_then(serde_json::Value::as_i64);
-    let version = expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
+    let version =
+        expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
     if version != current.version {
-        return Err(ApiError::stale(serde_json::to_value(&current).unwrap_or_default()));
+        return Err(ApiError::stale(
+            serde_json::to_value(&current).unwrap_or_default(),
+        ));
     }
 
     let mut merged = serde_json::to_value(current.as_input()).unwrap_or_default();
     merge_patch(&mut merged, &patch);
-    let fields = check(&state, &me, serde_json::from_value(merged).map_err(|e| super::json_error(&e))?).await?;
+    let fields = check(
+        &state,
+        &me,
+        serde_json::from_value(merged).map_err(|e| super::json_error(&e))?,
+    )
+    .await?;
 
     let mut tx = state.db.begin().await?;
     match clients::update(&mut tx, me.tenant(), ClientId(id), version, &fields).await {
         Ok(_) => tx.commit().await?,
         Err(StoreError::Stale { .. }) => {
             drop(tx);
-            return Err(ApiError::stale(serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default()));
+            return Err(ApiError::stale(
+                serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default(),
+            ));
         }
         Err(other) => return Err(other.into()),
     }
@@ -274,7 +325,12 @@ pub async fn update(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id
 #[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients",
     params(("id" = i64, Path, description = "Client id"), ("If-Match" = Option<String>, Header, description = "Delete only at this version")),
     responses((status = 204, description = "Deleted; its contacts stay without a client"), (status = 409, description = "Stale version")))]
-pub async fn delete(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<i64>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
     let version = expected_version(&headers, None)?;
     let mut tx = state.db.begin().await?;
@@ -282,10 +338,11 @@ pub async fn delete(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id
         Ok(()) => tx.commit().await?,
         Err(StoreError::Stale { .. }) => {
             drop(tx);
-            return Err(ApiError::stale(serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default()));
+            return Err(ApiError::stale(
+                serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default(),
+            ));
         }
         Err(other) => return Err(other.into()),
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
-

@@ -5,14 +5,14 @@ use crate::auth::{ApiUser, Identity};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::{AppState, filters};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, Utc};
-use kith_domain::contact::{ConsentSource, ContactFields, ContactInput, PhoneInput};
 use kith_domain::ContactId;
+use kith_domain::contact::{ConsentSource, ContactFields, ContactInput, PhoneInput};
 use kith_store::contacts::{self, Actor, Contact, ContactPhone};
 use kith_store::{StoreError, tenants};
 use serde::{Deserialize, Serialize};
@@ -81,13 +81,36 @@ impl ContactOut {
         Self {
             id: contact.id,
             name: contact.display_name(),
-            other_emails: contact.other_email_list().into_iter().map(str::to_owned).collect(),
+            other_emails: contact
+                .other_email_list()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             types: contact.type_list().into_iter().map(str::to_owned).collect(),
-            phones: phones.into_iter().map(|p| PhoneOut { label: p.label, number: p.raw, e164: p.e164 }).collect(),
+            phones: phones
+                .into_iter()
+                .map(|p| PhoneOut {
+                    label: p.label,
+                    number: p.raw,
+                    e164: p.e164,
+                })
+                .collect(),
             opt_out: OptOutsOut {
-                email: OptOutOut { opted_out: contact.email_opt_out, changed_at: contact.email_opt_out_at, source: contact.email_opt_out_source.clone() },
-                phone: OptOutOut { opted_out: contact.phone_opt_out, changed_at: contact.phone_opt_out_at, source: contact.phone_opt_out_source.clone() },
-                sms: OptOutOut { opted_out: contact.sms_opt_out, changed_at: contact.sms_opt_out_at, source: contact.sms_opt_out_source.clone() },
+                email: OptOutOut {
+                    opted_out: contact.email_opt_out,
+                    changed_at: contact.email_opt_out_at,
+                    source: contact.email_opt_out_source.clone(),
+                },
+                phone: OptOutOut {
+                    opted_out: contact.phone_opt_out,
+                    changed_at: contact.phone_opt_out_at,
+                    source: contact.phone_opt_out_source.clone(),
+                },
+                sms: OptOutOut {
+                    opted_out: contact.sms_opt_out,
+                    changed_at: contact.sms_opt_out_at,
+                    source: contact.sms_opt_out_source.clone(),
+                },
             },
             first_name: contact.first_name,
             last_name: contact.last_name,
@@ -113,10 +136,21 @@ impl ContactOut {
             client: self.client,
             email: self.email.clone(),
             other_emails: self.other_emails.clone(),
-            phones: self.phones.iter().map(|p| PhoneIn { label: p.label.clone(), number: p.number.clone() }).collect(),
+            phones: self
+                .phones
+                .iter()
+                .map(|p| PhoneIn {
+                    label: p.label.clone(),
+                    number: p.number.clone(),
+                })
+                .collect(),
             types: self.types.clone(),
             preferred_channel: Some(self.preferred_channel.clone()),
-            opt_out: OptOutsIn { email: Some(self.opt_out.email.opted_out), phone: Some(self.opt_out.phone.opted_out), sms: Some(self.opt_out.sms.opted_out) },
+            opt_out: OptOutsIn {
+                email: Some(self.opt_out.email.opted_out),
+                phone: Some(self.opt_out.phone.opted_out),
+                sms: Some(self.opt_out.sms.opted_out),
+            },
             tags: self.tags.clone(),
             owner: self.owner,
             notes: self.notes.clone(),
@@ -178,7 +212,14 @@ impl ContactIn {
             client_id: self.client,
             email: self.email,
             other_emails: self.other_emails,
-            phones: self.phones.into_iter().map(|p| PhoneInput { label: p.label, number: p.number }).collect(),
+            phones: self
+                .phones
+                .into_iter()
+                .map(|p| PhoneInput {
+                    label: p.label,
+                    number: p.number,
+                })
+                .collect(),
             types: self.types,
             preferred_channel: self.preferred_channel,
             opt_out: [self.opt_out.email, self.opt_out.phone, self.opt_out.sms],
@@ -200,7 +241,10 @@ pub struct ContactList {
 /// Filters and paging of the contact list. Filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents the query parameters; they are read with Params")]
+#[expect(
+    dead_code,
+    reason = "documents the query parameters; they are read with Params"
+)]
 pub struct ContactListQuery {
     /// Substring of name, title, email or phone; ignores case, accents and apostrophes.
     search: Option<String>,
@@ -224,14 +268,30 @@ pub struct ContactListQuery {
     cursor: Option<String>,
 }
 
-const LIST_PARAMS: [&str; 9] = ["search", "client", "type", "owner", "tag", "opted_out", "sort", "limit", "cursor"];
+const LIST_PARAMS: [&str; 9] = [
+    "search",
+    "client",
+    "type",
+    "owner",
+    "tag",
+    "opted_out",
+    "sort",
+    "limit",
+    "cursor",
+];
 
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactListQuery),
     responses((status = 200, body = ContactList), (status = 400, description = "A parameter is wrong; the problem names it")))]
-pub async fn list(State(state): State<AppState>, ApiUser(me): ApiUser, RawQuery(query): RawQuery) -> Result<Json<ContactList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ContactList>, ApiError> {
     let params = Params::from_query(query.as_deref());
     check_known(&params, &LIST_PARAMS)?;
-    let filter = filters::contacts(&state.db, me.tenant(), &params).await.map_err(|e| ApiError::bad_field(&e.field, e.message))?;
+    let filter = filters::contacts(&state.db, me.tenant(), &params)
+        .await
+        .map_err(|e| ApiError::bad_field(&e.field, e.message))?;
     let (sort, paging) = paging(&params, &contacts::SORTS)?;
 
     let mut found = contacts::list(&state.db, me.tenant(), &filter, &sort, &paging).await?;
@@ -245,19 +305,31 @@ pub async fn list(State(state): State<AppState>, ApiUser(me): ApiUser, RawQuery(
             ContactOut::new(c, phones, tags)
         })
         .collect();
-    Ok(Json(ContactList { items, total: found.page.total, next_cursor: found.next_cursor }))
+    Ok(Json(ContactList {
+        items,
+        total: found.page.total,
+        next_cursor: found.next_cursor,
+    }))
 }
 
 async fn load(state: &AppState, me: &Identity, id: i64) -> Result<ContactOut, StoreError> {
     let contact = contacts::get(&state.db, me.tenant(), ContactId(id)).await?;
-    let phones = contacts::phones_of(&state.db, me.tenant(), &[id]).await?.remove(&id).unwrap_or_default();
+    let phones = contacts::phones_of(&state.db, me.tenant(), &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     let tags = contacts::tags_of(&state.db, me.tenant(), ContactId(id)).await?;
     Ok(ContactOut::new(contact, phones, tags))
 }
 
 fn respond(status: StatusCode, contact: ContactOut) -> Response {
     let location = format!("/api/v1/contacts/{}", contact.id);
-    let mut response = (status, [(header::ETAG, etag(contact.version))], Json(contact)).into_response();
+    let mut response = (
+        status,
+        [(header::ETAG, etag(contact.version))],
+        Json(contact),
+    )
+        .into_response();
     if status == StatusCode::CREATED
         && let Ok(value) = location.parse()
     {
@@ -267,23 +339,38 @@ fn respond(status: StatusCode, contact: ContactOut) -> Response {
 }
 
 fn actor(me: &Identity) -> Actor {
-    Actor { user: Some(me.user_id()), source: ConsentSource::Api }
+    Actor {
+        user: Some(me.user_id()),
+        source: ConsentSource::Api,
+    }
 }
 
-async fn check(state: &AppState, me: &Identity, body: ContactIn) -> Result<ContactFields, ApiError> {
+async fn check(
+    state: &AppState,
+    me: &Identity,
+    body: ContactIn,
+) -> Result<ContactFields, ApiError> {
     let tenant = tenants::get(&state.db, me.tenant()).await?;
     ContactFields::parse(&body.into_input(), &tenant.default_country).map_err(ApiError::invalid)
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = i64, Path, description = "Contact id")),
     responses((status = 200, body = ContactOut, headers(("ETag" = String))), (status = 404, description = "No such contact")))]
-pub async fn get(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     Ok(respond(StatusCode::OK, load(&state, &me, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactIn,
     responses((status = 201, body = ContactOut), (status = 422, description = "Invalid fields, each named"), (status = 403, description = "Read-only user or token")))]
-pub async fn create(State(state): State<AppState>, ApiUser(me): ApiUser, body: Bytes) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
     let fields = check(&state, &me, parse_json(&body)?).await?;
 
@@ -297,26 +384,51 @@ pub async fn create(State(state): State<AppState>, ApiUser(me): ApiUser, body: B
     params(("id" = i64, Path, description = "Contact id"), ("If-Match" = Option<String>, Header, description = "The ETag the change starts from")),
     responses((status = 200, body = ContactOut), (status = 409, description = "Stale version; `current` holds the record now"),
         (status = 428, description = "No If-Match and no version"), (status = 422, description = "Invalid fields")))]
-pub async fn update(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<i64>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
     let current = load(&state, &me, id).await?;
     let patch: serde_json::Value = parse_json(&body)?;
     let body_version = patch.get("version").and_then(serde_json::Value::as_i64);
-    let version = expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
+    let version =
+        expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
     if version != current.version {
-        return Err(ApiError::stale(serde_json::to_value(&current).unwrap_or_default()));
+        return Err(ApiError::stale(
+            serde_json::to_value(&current).unwrap_or_default(),
+        ));
     }
 
     let mut merged = serde_json::to_value(current.as_input()).unwrap_or_default();
     merge_patch(&mut merged, &patch);
-    let fields = check(&state, &me, serde_json::from_value(merged).map_err(|e| super::json_error(&e))?).await?;
+    let fields = check(
+        &state,
+        &me,
+        serde_json::from_value(merged).map_err(|e| super::json_error(&e))?,
+    )
+    .await?;
 
     let mut tx = state.db.begin().await?;
-    match contacts::update(&mut tx, me.tenant(), ContactId(id), version, &fields, actor(&me)).await {
+    match contacts::update(
+        &mut tx,
+        me.tenant(),
+        ContactId(id),
+        version,
+        &fields,
+        actor(&me),
+    )
+    .await
+    {
         Ok(_) => tx.commit().await?,
         Err(StoreError::Stale { .. }) => {
             drop(tx);
-            return Err(ApiError::stale(serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default()));
+            return Err(ApiError::stale(
+                serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default(),
+            ));
         }
         Err(other) => return Err(other.into()),
     }
@@ -326,7 +438,12 @@ pub async fn update(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
     params(("id" = i64, Path, description = "Contact id"), ("If-Match" = Option<String>, Header, description = "Delete only at this version")),
     responses((status = 204, description = "Deleted"), (status = 409, description = "Stale version")))]
-pub async fn delete(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<i64>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
     let version = expected_version(&headers, None)?;
     let mut tx = state.db.begin().await?;
@@ -334,7 +451,9 @@ pub async fn delete(State(state): State<AppState>, ApiUser(me): ApiUser, Path(id
         Ok(()) => tx.commit().await?,
         Err(StoreError::Stale { .. }) => {
             drop(tx);
-            return Err(ApiError::stale(serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default()));
+            return Err(ApiError::stale(
+                serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default(),
+            ));
         }
         Err(other) => return Err(other.into()),
     }

@@ -17,19 +17,30 @@ const DEFAULT_LIMIT: u64 = 50;
 
 /// The `ETag` of a record at `version`.
 pub fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+    HeaderValue::from_str(&format!("\"{version}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
 /// The version an update or delete starts from: `If-Match` wins over `version` in the body.
 /// `None` when neither was sent.
-pub fn expected_version(headers: &HeaderMap, body_version: Option<i64>) -> Result<Option<i64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(body_version) };
+pub fn expected_version(
+    headers: &HeaderMap,
+    body_version: Option<i64>,
+) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(body_version);
+    };
     let text = value.to_str().unwrap_or_default().trim();
     let text = text.strip_prefix("W/").unwrap_or(text);
     text.trim_matches('"')
         .parse::<i64>()
         .map(Some)
-        .map_err(|_| ApiError::bad_field("If-Match", format!("{text} is not an ETag this API issued, such as \"3\"")))
+        .map_err(|_| {
+            ApiError::bad_field(
+                "If-Match",
+                format!("{text} is not an ETag this API issued, such as \"3\""),
+            )
+        })
 }
 
 /// Reads a JSON body, naming what is wrong with it.
@@ -52,17 +63,25 @@ fn json_error(error: &serde_json::Error) -> ApiError {
 
 /// Reads `sort`, `limit` and `cursor`.
 pub fn paging(params: &Params, sorts: &[SortColumn]) -> Result<(Sort, Paging), ApiError> {
-    let sort = Sort::parse(params.get("sort"), sorts).map_err(|m| ApiError::bad_field("sort", m))?;
+    let sort =
+        Sort::parse(params.get("sort"), sorts).map_err(|m| ApiError::bad_field("sort", m))?;
     let limit = match params.get("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<u64>() {
             Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => return Err(ApiError::bad_field("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))),
+            _ => {
+                return Err(ApiError::bad_field(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                ));
+            }
         },
     };
     let cursor = match params.get("cursor") {
         None => None,
-        Some(raw) => Some(Cursor::decode(raw, &sort).map_err(|m| ApiError::bad_field("cursor", m))?),
+        Some(raw) => {
+            Some(Cursor::decode(raw, &sort).map_err(|m| ApiError::bad_field("cursor", m))?)
+        }
     };
     Ok((sort, Paging::After { cursor, limit }))
 }
@@ -81,7 +100,12 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
             if value.is_null() {
                 target_map.insert(key.clone(), serde_json::Value::Null);
             } else {
-                merge_patch(target_map.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+                merge_patch(
+                    target_map
+                        .entry(key.clone())
+                        .or_insert(serde_json::Value::Null),
+                    value,
+                );
             }
         }
     }
@@ -92,7 +116,10 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
 pub fn check_known(params: &Params, known: &[&str]) -> Result<(), ApiError> {
     for key in params.keys() {
         if !known.contains(&key) {
-            return Err(ApiError::bad_field(key, format!("is not a parameter of this list; use {}", known.join(", "))));
+            return Err(ApiError::bad_field(
+                key,
+                format!("is not a parameter of this list; use {}", known.join(", ")),
+            ));
         }
     }
     Ok(())
@@ -107,7 +134,10 @@ mod tests {
     fn merge_patch_replaces_and_clears() {
         let mut target = json!({"name": "Acme", "website": "https://acme.example", "tags": ["a"]});
         merge_patch(&mut target, &json!({"website": null, "tags": ["b", "c"]}));
-        assert_eq!(target, json!({"name": "Acme", "website": null, "tags": ["b", "c"]}));
+        assert_eq!(
+            target,
+            json!({"name": "Acme", "website": null, "tags": ["b", "c"]})
+        );
     }
 
     #[test]
@@ -115,7 +145,15 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::IF_MATCH, HeaderValue::from_static("W/\"7\""));
         assert_eq!(expected_version(&headers, Some(3)).ok().flatten(), Some(7));
-        assert_eq!(expected_version(&HeaderMap::new(), Some(3)).ok().flatten(), Some(3));
-        assert!(expected_version(&HeaderMap::new(), None).ok().flatten().is_none());
+        assert_eq!(
+            expected_version(&HeaderMap::new(), Some(3)).ok().flatten(),
+            Some(3)
+        );
+        assert!(
+            expected_version(&HeaderMap::new(), None)
+                .ok()
+                .flatten()
+                .is_none()
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! `/api/v1/search`: one query over clients and contacts, grouped by type.
 
+use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::AppState;
-use axum::extract::{RawQuery, State};
 use axum::Json;
+use axum::extract::{RawQuery, State};
 use kith_domain::TenantId;
 use kith_store::clients::{self, ClientFilter};
 use kith_store::contacts::{self, ContactFilter};
@@ -32,18 +32,38 @@ pub struct Results {
 }
 
 /// Runs one search over every searchable record type.
-pub async fn run(state: &AppState, tenant: TenantId, query: &str, per_type: u64) -> kith_store::Result<Results> {
+pub async fn run(
+    state: &AppState,
+    tenant: TenantId,
+    query: &str,
+    per_type: u64,
+) -> kith_store::Result<Results> {
     if query.trim().is_empty() {
         return Ok(Results::default());
     }
-    let paging = Paging::Numbered { page: 1, per_page: per_type };
+    let paging = Paging::Numbered {
+        page: 1,
+        per_page: per_type,
+    };
 
-    let filter = ClientFilter { search: Some(query.to_owned()), ..Default::default() };
-    let sort = Sort { column: clients::SORTS[0], descending: false };
+    let filter = ClientFilter {
+        search: Some(query.to_owned()),
+        ..Default::default()
+    };
+    let sort = Sort {
+        column: clients::SORTS[0],
+        descending: false,
+    };
     let found_clients = clients::list(&state.db, tenant, &filter, &sort, &paging).await?;
 
-    let filter = ContactFilter { search: Some(query.to_owned()), ..Default::default() };
-    let sort = Sort { column: contacts::SORTS[0], descending: false };
+    let filter = ContactFilter {
+        search: Some(query.to_owned()),
+        ..Default::default()
+    };
+    let sort = Sort {
+        column: contacts::SORTS[0],
+        descending: false,
+    };
     let found_contacts = contacts::list(&state.db, tenant, &filter, &sort, &paging).await?;
 
     Ok(Results {
@@ -51,7 +71,11 @@ pub async fn run(state: &AppState, tenant: TenantId, query: &str, per_type: u64)
             .page
             .items
             .iter()
-            .map(|c| Hit { id: c.id, name: c.name.clone(), detail: c.domain_list().join(", ") })
+            .map(|c| Hit {
+                id: c.id,
+                name: c.name.clone(),
+                detail: c.domain_list().join(", "),
+            })
             .collect(),
         client_total: found_clients.page.total,
         contacts: found_contacts
@@ -59,8 +83,15 @@ pub async fn run(state: &AppState, tenant: TenantId, query: &str, per_type: u64)
             .items
             .iter()
             .map(|c| {
-                let parts: Vec<&str> = [c.client_name.as_deref(), c.email.as_deref()].into_iter().flatten().collect();
-                Hit { id: c.id, name: c.display_name(), detail: parts.join(" · ") }
+                let parts: Vec<&str> = [c.client_name.as_deref(), c.email.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                Hit {
+                    id: c.id,
+                    name: c.display_name(),
+                    detail: parts.join(" · "),
+                }
             })
             .collect(),
         contact_total: found_contacts.page.total,
@@ -71,13 +102,23 @@ pub async fn run(state: &AppState, tenant: TenantId, query: &str, per_type: u64)
     params(("q" = String, Query, description = "Substring to find; ignores case, accents and apostrophes"),
         ("limit" = Option<u64>, Query, description = "Hits per type, 1–50 (default 10)")),
     responses((status = 200, body = Results)))]
-pub async fn search(State(state): State<AppState>, ApiUser(me): ApiUser, RawQuery(query): RawQuery) -> Result<Json<Results>, ApiError> {
+pub async fn search(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Results>, ApiError> {
     let params = Params::from_query(query.as_deref());
     super::check_known(&params, &["q", "limit"])?;
-    let q = params.get("q").ok_or_else(|| ApiError::bad_field("q", "is required"))?;
+    let q = params
+        .get("q")
+        .ok_or_else(|| ApiError::bad_field("q", "is required"))?;
     let limit = match params.get("limit") {
         None => 10,
-        Some(raw) => raw.parse::<u64>().ok().filter(|n| (1..=50).contains(n)).ok_or_else(|| ApiError::bad_field("limit", "must be a whole number from 1 to 50"))?,
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=50).contains(n))
+            .ok_or_else(|| ApiError::bad_field("limit", "must be a whole number from 1 to 50"))?,
     };
     Ok(Json(run(&state, me.tenant(), q, limit).await?))
 }

@@ -22,7 +22,9 @@ pub struct LoginLimiter {
 
 fn quota(period: Duration, burst: u32) -> Quota {
     let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(period).unwrap_or_else(|| Quota::per_minute(burst)).allow_burst(burst)
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_minute(burst))
+        .allow_burst(burst)
 }
 
 impl LoginLimiter {
@@ -70,7 +72,9 @@ mod tests {
         for _ in 0..EMAIL_BURST {
             assert_eq!(limiter.attempt("ana@example.com", None), Ok(()));
         }
-        let wait = limiter.attempt("ANA@example.com ", None).expect_err("limited");
+        let wait = limiter
+            .attempt("ANA@example.com ", None)
+            .expect_err("limited");
         assert!((1..=20).contains(&wait), "waits {wait}s");
         assert_eq!(limiter.attempt("ben@example.com", None), Ok(()));
     }

@@ -5,8 +5,8 @@ pub mod limit;
 pub mod password;
 mod secret;
 
-use crate::error::{ApiError, PageError};
 use crate::AppState;
+use crate::error::{ApiError, PageError};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -31,8 +31,13 @@ const FORM_LIMIT: usize = 2 * 1024 * 1024;
 /// How a request was authenticated.
 #[derive(Debug, Clone)]
 pub enum Via {
-    Session { token_hash: String, csrf_token: String },
-    Token { read_only: bool },
+    Session {
+        token_hash: String,
+        csrf_token: String,
+    },
+    Token {
+        read_only: bool,
+    },
 }
 
 /// The signed-in user behind a request.
@@ -69,7 +74,9 @@ impl Identity {
             return Err("This API token is read-only.".into());
         }
         if !self.role().can_write() {
-            return Err("Viewers can look but not change records. Ask an admin for the member role.".into());
+            return Err(
+                "Viewers can look but not change records. Ask an admin for the member role.".into(),
+            );
         }
         Ok(())
     }
@@ -94,7 +101,12 @@ impl FromRequestParts<AppState> for CurrentUser {
         match parts.extensions.get::<Identity>() {
             Some(identity) => Ok(CurrentUser(identity.clone())),
             None => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/")
+                    .to_owned();
                 Err(PageError::Unauthenticated { next })
             }
         }
@@ -108,7 +120,12 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Identity>().cloned().map(ApiUser).ok_or_else(ApiError::unauthenticated)
+        parts
+            .extensions
+            .get::<Identity>()
+            .cloned()
+            .map(ApiUser)
+            .ok_or_else(ApiError::unauthenticated)
     }
 }
 
@@ -125,7 +142,11 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         if let Err(error) = check_origin(&state, request.headers()) {
             return error.respond(is_api);
         }
-        if let Some(Identity { via: Via::Session { csrf_token, .. }, .. }) = &identity {
+        if let Some(Identity {
+            via: Via::Session { csrf_token, .. },
+            ..
+        }) = &identity
+        {
             request = match check_csrf_token(request, csrf_token).await {
                 Ok(request) => request,
                 Err(error) => return error.respond(is_api),
@@ -178,20 +199,38 @@ fn is_safe(method: &Method) -> bool {
 /// Finds the identity from a bearer token (preferred) or the session cookie.
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Identity>, Refusal> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(Refusal::BadToken)?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(Refusal::BadToken)?;
         return resolve_token(state, token.trim()).await.map(Some);
     }
-    let Some(cookie) = cookie_value(headers, SESSION_COOKIE) else { return Ok(None) };
-    let Some((tenant, secret)) = split_credential(&cookie, '.') else { return Ok(None) };
+    let Some(cookie) = cookie_value(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some((tenant, secret)) = split_credential(&cookie, '.') else {
+        return Ok(None);
+    };
     let token_hash = hash_secret(secret);
-    let session = sessions::find(&state.db, tenant, &token_hash).await.map_err(|e| Refusal::Internal(e.to_string()))?;
-    let Some(session) = session else { return Ok(None) };
+    let session = sessions::find(&state.db, tenant, &token_hash)
+        .await
+        .map_err(|e| Refusal::Internal(e.to_string()))?;
+    let Some(session) = session else {
+        return Ok(None);
+    };
     let user = match users::get(&state.db, tenant, UserId(session.user_id)).await {
         Ok(user) => user,
         Err(kith_store::StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(Refusal::Internal(e.to_string())),
     };
-    Ok(Some(Identity { user, via: Via::Session { token_hash, csrf_token: session.csrf_token } }))
+    Ok(Some(Identity {
+        user,
+        via: Via::Session {
+            token_hash,
+            csrf_token: session.csrf_token,
+        },
+    }))
 }
 
 /// API tokens look like `kith_<tenant id>_<secret>`.
@@ -202,8 +241,15 @@ async fn resolve_token(state: &AppState, token: &str) -> Result<Identity, Refusa
         .await
         .map_err(|e| Refusal::Internal(e.to_string()))?
         .ok_or(Refusal::BadToken)?;
-    let user = users::get(&state.db, tenant, UserId(stored.user_id)).await.map_err(|_| Refusal::BadToken)?;
-    Ok(Identity { user, via: Via::Token { read_only: stored.read_only } })
+    let user = users::get(&state.db, tenant, UserId(stored.user_id))
+        .await
+        .map_err(|_| Refusal::BadToken)?;
+    Ok(Identity {
+        user,
+        via: Via::Token {
+            read_only: stored.read_only,
+        },
+    })
 }
 
 fn split_credential(value: &str, separator: char) -> Option<(TenantId, &str)> {
@@ -230,8 +276,15 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Refusal> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("null");
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-        let from_base = state.config.base_url.as_deref().map(|b| b.trim_end_matches('/'));
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let from_base = state
+            .config
+            .base_url
+            .as_deref()
+            .map(|b| b.trim_end_matches('/'));
         let same_host = !host.is_empty()
             && (origin == format!("http://{host}") || origin == format!("https://{host}"));
         if same_host || from_base == Some(origin) {
@@ -248,8 +301,16 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Refusal> {
 /// Checks the CSRF token in the `X-CSRF-Token` header or, for urlencoded forms, the
 /// `csrf_token` field. The body is read and put back for the handler.
 async fn check_csrf_token(request: Request, expected: &str) -> Result<Request, Refusal> {
-    if let Some(sent) = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if same_secret(sent, expected) { Ok(request) } else { Err(Refusal::MissingCsrf) };
+    if let Some(sent) = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return if same_secret(sent, expected) {
+            Ok(request)
+        } else {
+            Err(Refusal::MissingCsrf)
+        };
     }
     let is_form = request
         .headers()
@@ -261,10 +322,16 @@ async fn check_csrf_token(request: Request, expected: &str) -> Result<Request, R
     }
 
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| Refusal::TooLarge)?;
-    let sent = crate::params::Params::parse(&bytes).raw(CSRF_FIELD).map(str::to_owned);
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| Refusal::TooLarge)?;
+    let sent = crate::params::Params::parse(&bytes)
+        .raw(CSRF_FIELD)
+        .map(str::to_owned);
     match sent {
-        Some(sent) if same_secret(&sent, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Some(sent) if same_secret(&sent, expected) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
         _ => Err(Refusal::MissingCsrf),
     }
 }
@@ -280,10 +347,22 @@ pub async fn start_session(state: &AppState, user: &User) -> kith_store::Result<
     let csrf_token = random_secret();
     let tenant = TenantId(user.tenant_id);
     let expires_at = now() + Duration::days(state.config.session_days);
-    sessions::create(&state.db, tenant, UserId(user.id), &hash_secret(&secret), &csrf_token, expires_at).await?;
+    sessions::create(
+        &state.db,
+        tenant,
+        UserId(user.id),
+        &hash_secret(&secret),
+        &csrf_token,
+        expires_at,
+    )
+    .await?;
 
     let max_age = state.config.session_days * 24 * 3600;
-    Ok(format!("{SESSION_COOKIE}={}.{secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}", tenant.0, secure(state)))
+    Ok(format!(
+        "{SESSION_COOKIE}={}.{secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        tenant.0,
+        secure(state)
+    ))
 }
 
 /// Ends the session behind `identity` and returns the `Set-Cookie` value that clears it.
@@ -291,7 +370,10 @@ pub async fn end_session(state: &AppState, identity: &Identity) -> kith_store::R
     if let Via::Session { token_hash, .. } = &identity.via {
         sessions::delete(&state.db, identity.tenant(), token_hash).await?;
     }
-    Ok(format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(state)))
+    Ok(format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(state)
+    ))
 }
 
 fn secure(state: &AppState) -> &'static str {
@@ -310,6 +392,15 @@ pub async fn create_api_token(
 ) -> kith_store::Result<String> {
     let secret = random_secret();
     let tenant = TenantId(user.tenant_id);
-    tokens::create(db, tenant, UserId(user.id), name, &hash_secret(&secret), read_only, None).await?;
+    tokens::create(
+        db,
+        tenant,
+        UserId(user.id),
+        name,
+        &hash_secret(&secret),
+        read_only,
+        None,
+    )
+    .await?;
     Ok(format!("kith_{}_{secret}", tenant.0))
 }

@@ -31,8 +31,12 @@ pub fn hash(password: &str) -> Result<String, String> {
 
 /// Whether `password` matches the stored PHC string.
 pub fn verify(password: &str, stored: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(stored) else { return false };
-    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
 }
 
 /// A hash to verify against when the email is unknown, so that a wrong email takes as long as
@@ -56,6 +60,9 @@ mod tests {
 
     #[test]
     fn short_passwords_are_refused_with_the_rule() {
-        assert_eq!(check("short"), Err("must be at least 10 characters long".into()));
+        assert_eq!(
+            check("short"),
+            Err("must be at least 10 characters long".into())
+        );
     }
 }

@@ -49,7 +49,11 @@ impl FilterValues {
     }
 
     fn link(&self, page: u64) -> String {
-        let page = if page > 1 { page.to_string() } else { String::new() };
+        let page = if page > 1 {
+            page.to_string()
+        } else {
+            String::new()
+        };
         url_with(
             "/crm/clients",
             &[
@@ -92,20 +96,36 @@ struct ListPage {
 
 impl ListPage {
     fn options(&self, kind: &str) -> Vec<&ListValue> {
-        ListKind::parse(kind).map(|k| self.lists.of(k).collect()).unwrap_or_default()
+        ListKind::parse(kind)
+            .map(|k| self.lists.of(k).collect())
+            .unwrap_or_default()
     }
 }
 
-pub async fn list(State(state): State<AppState>, CurrentUser(me): CurrentUser, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     let params = Params::from_query(query.as_deref());
     let tenant = me.tenant();
     let lists = picklists::load(&state.db, tenant).await?;
     let users = users::list(&state.db, tenant).await?;
     let filters_typed = FilterValues::read(&params);
 
-    let sort = Sort::parse(params.get("sort"), &clients::SORTS).unwrap_or(Sort { column: clients::SORTS[0], descending: false });
-    let page = params.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(1).max(1);
-    let paging = Paging::Numbered { page, per_page: PER_PAGE };
+    let sort = Sort::parse(params.get("sort"), &clients::SORTS).unwrap_or(Sort {
+        column: clients::SORTS[0],
+        descending: false,
+    });
+    let page = params
+        .get("page")
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let paging = Paging::Numbered {
+        page,
+        per_page: PER_PAGE,
+    };
 
     let (rows, pager, notice) = match filters::clients(&state.db, tenant, &lists, &params).await {
         Ok(filter) => {
@@ -124,22 +144,47 @@ pub async fn list(State(state): State<AppState>, CurrentUser(me): CurrentUser, R
                     tags: found.tags.get(&c.id).cloned().unwrap_or_default(),
                 })
                 .collect();
-            let pager = Pager::new(page, PER_PAGE, rows.len(), found.page.total, found.page.has_more, |p| filters_typed.link(p));
+            let pager = Pager::new(
+                "clients",
+                page,
+                PER_PAGE,
+                rows.len(),
+                found.page.total,
+                found.page.has_more,
+                |p| filters_typed.link(p),
+            );
             (rows, pager, String::new())
         }
         Err(error) => {
-            let pager = Pager::new(1, PER_PAGE, 0, 0, false, |p| filters_typed.link(p));
-            (Vec::new(), pager, format!("Filter {}: {}", error.field, error.message))
+            let pager = Pager::new("clients", 1, PER_PAGE, 0, 0, false, |p| {
+                filters_typed.link(p)
+            });
+            (
+                Vec::new(),
+                pager,
+                format!("Filter {}: {}", error.field, error.message),
+            )
         }
     };
 
     let tags = kith_store::tags::all(&state.db, tenant).await?;
-    let page = ListPage { layout: Layout::new(&me, "clients"), filters: filters_typed, lists, users, tags, rows, pager, notice };
+    let page = ListPage {
+        layout: Layout::new(&me, "clients"),
+        filters: filters_typed,
+        lists,
+        users,
+        tags,
+        rows,
+        pager,
+        notice,
+    };
     render(&page)
 }
 
 fn owner_name(users: &[User], id: Option<i64>) -> String {
-    id.and_then(|id| users.iter().find(|u| u.id == id)).map(|u| u.name.clone()).unwrap_or_default()
+    id.and_then(|id| users.iter().find(|u| u.id == id))
+        .map(|u| u.name.clone())
+        .unwrap_or_default()
 }
 
 /// The client form's values as typed.
@@ -178,7 +223,12 @@ impl FormValues {
         }
     }
 
-    fn from_client(client: &Client, tags: &[String], lists: &PickLists, parent: Option<(i64, String)>) -> Self {
+    fn from_client(
+        client: &Client,
+        tags: &[String],
+        lists: &PickLists,
+        parent: Option<(i64, String)>,
+    ) -> Self {
         let label = |id| lists.label(id).unwrap_or_default().to_owned();
         Self {
             name: client.name.clone(),
@@ -191,18 +241,32 @@ impl FormValues {
             industry: label(client.industry_id),
             tags: tags.join(", "),
             owner: client.owner_id.map(|id| id.to_string()).unwrap_or_default(),
-            parent: parent.map(|(id, name)| format!("{name} (#{id})")).unwrap_or_default(),
+            parent: parent
+                .map(|(id, name)| format!("{name} (#{id})"))
+                .unwrap_or_default(),
             notes: client.notes.clone().unwrap_or_default(),
         }
     }
 
     /// Turns the typed values into checked fields; the parent is looked up by name or `(#id)`.
-    async fn parse(&self, state: &AppState, me: &Identity, lists: &PickLists) -> Result<ClientFields, Invalid> {
-        let tenant = kith_store::tenants::get(&state.db, me.tenant()).await.map_err(|_| Invalid::one("name", "workspace not found"))?;
-        let parent_id = resolve_client(state, me, &self.parent).await.map_err(|m| Invalid::one("parent", m))?;
+    async fn parse(
+        &self,
+        state: &AppState,
+        me: &Identity,
+        lists: &PickLists,
+    ) -> Result<ClientFields, Invalid> {
+        let tenant = kith_store::tenants::get(&state.db, me.tenant())
+            .await
+            .map_err(|_| Invalid::one("name", "workspace not found"))?;
+        let parent_id = resolve_client(state, me, &self.parent)
+            .await
+            .map_err(|m| Invalid::one("parent", m))?;
         let owner_id = match self.owner.trim() {
             "" => None,
-            raw => Some(raw.parse::<i64>().map_err(|_| Invalid::one("owner", "choose an owner from the list"))?),
+            raw => Some(
+                raw.parse::<i64>()
+                    .map_err(|_| Invalid::one("owner", "choose an owner from the list"))?,
+            ),
         };
         let input = ClientInput {
             name: self.name.clone(),
@@ -224,19 +288,31 @@ impl FormValues {
 
 /// Reads a client picked in a form: `Name (#12)` from the suggestions, or a name that exactly
 /// one client has.
-pub async fn resolve_client(state: &AppState, me: &Identity, text: &str) -> Result<Option<i64>, String> {
+pub async fn resolve_client(
+    state: &AppState,
+    me: &Identity,
+    text: &str,
+) -> Result<Option<i64>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    if let Some(id) = text.strip_suffix(')').and_then(|t| t.rsplit_once("(#")).and_then(|(_, id)| id.parse::<i64>().ok()) {
+    if let Some(id) = text
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once("(#"))
+        .and_then(|(_, id)| id.parse::<i64>().ok())
+    {
         return Ok(Some(id));
     }
-    let ids = clients::ids_named(&state.db, me.tenant(), text).await.map_err(|e| e.to_string())?;
+    let ids = clients::ids_named(&state.db, me.tenant(), text)
+        .await
+        .map_err(|e| e.to_string())?;
     match ids.as_slice() {
         [] => Err(format!("no client is called \"{text}\"")),
         [id] => Ok(Some(*id)),
-        _ => Err(format!("several clients are called \"{text}\"; pick one from the suggestions")),
+        _ => Err(format!(
+            "several clients are called \"{text}\"; pick one from the suggestions"
+        )),
     }
 }
 
@@ -254,7 +330,9 @@ struct FormPage {
 
 impl FormPage {
     fn options(&self, kind: &str) -> Vec<&ListValue> {
-        ListKind::parse(kind).map(|k| self.lists.of(k).collect()).unwrap_or_default()
+        ListKind::parse(kind)
+            .map(|k| self.lists.of(k).collect())
+            .unwrap_or_default()
     }
 
     fn action(&self) -> String {
@@ -265,19 +343,44 @@ impl FormPage {
     }
 }
 
-async fn form_page(state: &AppState, me: &Identity, id: Option<i64>, version: i64, values: FormValues, errors: Errors) -> Result<FormPage, PageError> {
+async fn form_page(
+    state: &AppState,
+    me: &Identity,
+    id: Option<i64>,
+    version: i64,
+    values: FormValues,
+    errors: Errors,
+) -> Result<FormPage, PageError> {
     let lists = picklists::load(&state.db, me.tenant()).await?;
     let users = users::list(&state.db, me.tenant()).await?;
-    Ok(FormPage { layout: Layout::new(me, "clients"), id, version, values, errors, lists, users })
+    Ok(FormPage {
+        layout: Layout::new(me, "clients"),
+        id,
+        version,
+        values,
+        errors,
+        lists,
+        users,
+    })
 }
 
-pub async fn new(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Response, PageError> {
+pub async fn new(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
-    let values = FormValues { owner: me.user.id.to_string(), ..Default::default() };
+    let values = FormValues {
+        owner: me.user.id.to_string(),
+        ..Default::default()
+    };
     render(&form_page(&state, &me, None, 0, values, Errors::default()).await?)
 }
 
-pub async fn create(State(state): State<AppState>, CurrentUser(me): CurrentUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
     let values = FormValues::read(&Params::parse(&body));
     let lists = picklists::load(&state.db, me.tenant()).await?;
@@ -296,7 +399,11 @@ pub async fn create(State(state): State<AppState>, CurrentUser(me): CurrentUser,
     }
 }
 
-async fn save_new(state: &AppState, me: &Identity, fields: &ClientFields) -> Result<ClientId, StoreError> {
+async fn save_new(
+    state: &AppState,
+    me: &Identity,
+    fields: &ClientFields,
+) -> Result<ClientId, StoreError> {
     let mut tx = state.db.begin().await?;
     let id = clients::create(&mut tx, me.tenant(), fields, Some(me.user_id())).await?;
     tx.commit().await?;
@@ -331,7 +438,11 @@ struct ShowPage {
     updated: String,
 }
 
-pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let tenant = me.tenant();
     let client = clients::get(&state.db, tenant, ClientId(id)).await?;
     let lists = picklists::load(&state.db, tenant).await?;
@@ -340,9 +451,25 @@ pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser, P
     let parent = parent_of(&state, &me, &client).await?;
     let children = clients::children(&state.db, tenant, ClientId(id)).await?;
 
-    let filter = ContactFilter { client_id: Some(id), ..Default::default() };
-    let sort = Sort { column: contacts::SORTS[0], descending: false };
-    let found = contacts::list(&state.db, tenant, &filter, &sort, &Paging::Numbered { page: 1, per_page: 50 }).await?;
+    let filter = ContactFilter {
+        client_id: Some(id),
+        ..Default::default()
+    };
+    let sort = Sort {
+        column: contacts::SORTS[0],
+        descending: false,
+    };
+    let found = contacts::list(
+        &state.db,
+        tenant,
+        &filter,
+        &sort,
+        &Paging::Numbered {
+            page: 1,
+            per_page: 50,
+        },
+    )
+    .await?;
     let contact_rows = found
         .page
         .items
@@ -352,15 +479,26 @@ pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser, P
             name: display_name(c.first_name.as_deref(), c.last_name.as_deref()),
             title: c.title.clone().unwrap_or_default(),
             email: c.email.clone().unwrap_or_default(),
-            phone: found.phones.get(&c.id).and_then(|p| p.first()).map(|p| p.raw.clone()).unwrap_or_default(),
+            phone: found
+                .phones
+                .get(&c.id)
+                .and_then(|p| p.first())
+                .map(|p| p.raw.clone())
+                .unwrap_or_default(),
             types: c.type_list().join(", "),
         })
         .collect();
 
     let layout = Layout::new(&me, "clients");
     let page = ShowPage {
-        industry: lists.label(client.industry_id).unwrap_or_default().to_owned(),
-        lifecycle: lists.label(client.lifecycle_id).unwrap_or_default().to_owned(),
+        industry: lists
+            .label(client.industry_id)
+            .unwrap_or_default()
+            .to_owned(),
+        lifecycle: lists
+            .label(client.lifecycle_id)
+            .unwrap_or_default()
+            .to_owned(),
         client_type: lists.label(client.type_id).unwrap_or_default().to_owned(),
         owner: owner_name(&users, client.owner_id),
         created: layout.time(&client.created_at),
@@ -376,27 +514,55 @@ pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser, P
     render(&page)
 }
 
-async fn parent_of(state: &AppState, me: &Identity, client: &Client) -> Result<Option<(i64, String)>, PageError> {
-    let Some(parent_id) = client.parent_id else { return Ok(None) };
+async fn parent_of(
+    state: &AppState,
+    me: &Identity,
+    client: &Client,
+) -> Result<Option<(i64, String)>, PageError> {
+    let Some(parent_id) = client.parent_id else {
+        return Ok(None);
+    };
     let names = clients::names(&state.db, me.tenant(), &[parent_id]).await?;
     Ok(names.get(&parent_id).map(|name| (parent_id, name.clone())))
 }
 
-pub async fn edit(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn edit(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
     let client = clients::get(&state.db, me.tenant(), ClientId(id)).await?;
     let tags = clients::tags_of(&state.db, me.tenant(), ClientId(id)).await?;
     let lists = picklists::load(&state.db, me.tenant()).await?;
     let parent = parent_of(&state, &me, &client).await?;
     let values = FormValues::from_client(&client, &tags, &lists, parent);
-    render(&form_page(&state, &me, Some(id), client.version, values, Errors::default()).await?)
+    render(
+        &form_page(
+            &state,
+            &me,
+            Some(id),
+            client.version,
+            values,
+            Errors::default(),
+        )
+        .await?,
+    )
 }
 
-pub async fn update(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>, body: Bytes) -> Result<Response, PageError> {
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
     let form = Params::parse(&body);
     let values = FormValues::read(&form);
-    let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let version = form
+        .get("version")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
     let lists = picklists::load(&state.db, me.tenant()).await?;
     // Another tenant's client is a 404 before anything is checked.
     clients::get(&state.db, me.tenant(), ClientId(id)).await?;
@@ -424,15 +590,28 @@ pub async fn update(State(state): State<AppState>, CurrentUser(me): CurrentUser,
     }
 }
 
-async fn save_existing(state: &AppState, me: &Identity, id: ClientId, version: i64, fields: &ClientFields) -> Result<(), StoreError> {
+async fn save_existing(
+    state: &AppState,
+    me: &Identity,
+    id: ClientId,
+    version: i64,
+    fields: &ClientFields,
+) -> Result<(), StoreError> {
     let mut tx = state.db.begin().await?;
     clients::update(&mut tx, me.tenant(), id, version, fields).await?;
     tx.commit().await
 }
 
-pub async fn delete(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>, body: Bytes) -> Result<Response, PageError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
-    let version = Params::parse(&body).get("version").and_then(|v| v.parse::<i64>().ok());
+    let version = Params::parse(&body)
+        .get("version")
+        .and_then(|v| v.parse::<i64>().ok());
     let mut tx = state.db.begin().await?;
     clients::delete(&mut tx, me.tenant(), ClientId(id), version).await?;
     tx.commit().await?;
@@ -446,9 +625,16 @@ struct Options {
 }
 
 /// Suggestions for a client picker (`<datalist>` options), searched as the user types.
-pub async fn options(State(state): State<AppState>, CurrentUser(me): CurrentUser, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+pub async fn options(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     let params = Params::from_query(query.as_deref());
-    let typed = ["q", "client", "parent"].iter().find_map(|k| params.get(k)).unwrap_or_default();
+    let typed = ["q", "client", "parent"]
+        .iter()
+        .find_map(|k| params.get(k))
+        .unwrap_or_default();
     let typed = typed.rsplit_once(" (#").map_or(typed, |(name, _)| name);
     let clients = clients::suggest(&state.db, me.tenant(), typed, 15).await?;
     render(&Options { clients })

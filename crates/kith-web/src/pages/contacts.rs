@@ -12,7 +12,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use kith_domain::contact::{Channel, ConsentSource, ContactFields, ContactInput, ContactType, PhoneInput, PreferredChannel};
+use kith_domain::contact::{
+    Channel, ConsentSource, ContactFields, ContactInput, ContactType, PhoneInput, PreferredChannel,
+};
 use kith_domain::{ContactId, Invalid};
 use kith_store::contacts::{self, Actor, ConsentEvent, Contact, ContactPhone};
 use kith_store::page::{Paging, Sort};
@@ -48,7 +50,11 @@ impl FilterValues {
     }
 
     fn link(&self, page: u64) -> String {
-        let page = if page > 1 { page.to_string() } else { String::new() };
+        let page = if page > 1 {
+            page.to_string()
+        } else {
+            String::new()
+        };
         url_with(
             "/crm/contacts",
             &[
@@ -91,24 +97,44 @@ struct ListPage {
 }
 
 fn type_choices() -> Vec<(&'static str, &'static str)> {
-    ContactType::ALL.iter().map(|t| (t.as_str(), t.label())).collect()
+    ContactType::ALL
+        .iter()
+        .map(|t| (t.as_str(), t.label()))
+        .collect()
 }
 
-pub async fn list(State(state): State<AppState>, CurrentUser(me): CurrentUser, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     let params = Params::from_query(query.as_deref());
     let tenant = me.tenant();
     let users = users::list(&state.db, tenant).await?;
     let typed = FilterValues::read(&params);
 
-    let sort = Sort::parse(params.get("sort"), &contacts::SORTS).unwrap_or(Sort { column: contacts::SORTS[0], descending: false });
-    let page = params.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(1).max(1);
-    let paging = Paging::Numbered { page, per_page: PER_PAGE };
+    let sort = Sort::parse(params.get("sort"), &contacts::SORTS).unwrap_or(Sort {
+        column: contacts::SORTS[0],
+        descending: false,
+    });
+    let page = params
+        .get("page")
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let paging = Paging::Numbered {
+        page,
+        per_page: PER_PAGE,
+    };
 
     let mut client_name = String::new();
     let (rows, pager, notice) = match filters::contacts(&state.db, tenant, &params).await {
         Ok(filter) => {
             if let Some(client) = filter.client_id {
-                client_name = clients::names(&state.db, tenant, &[client]).await?.remove(&client).unwrap_or_default();
+                client_name = clients::names(&state.db, tenant, &[client])
+                    .await?
+                    .remove(&client)
+                    .unwrap_or_default();
             }
             let found = contacts::list(&state.db, tenant, &filter, &sort, &paging).await?;
             let rows: Vec<ContactRow> = found
@@ -117,16 +143,37 @@ pub async fn list(State(state): State<AppState>, CurrentUser(me): CurrentUser, R
                 .iter()
                 .map(|c| row(c, found.phones.get(&c.id), found.tags.get(&c.id)))
                 .collect();
-            let pager = Pager::new(page, PER_PAGE, rows.len(), found.page.total, found.page.has_more, |p| typed.link(p));
+            let pager = Pager::new(
+                "contacts",
+                page,
+                PER_PAGE,
+                rows.len(),
+                found.page.total,
+                found.page.has_more,
+                |p| typed.link(p),
+            );
             (rows, pager, String::new())
         }
         Err(error) => {
-            let pager = Pager::new(1, PER_PAGE, 0, 0, false, |p| typed.link(p));
-            (Vec::new(), pager, format!("Filter {}: {}", error.field, error.message))
+            let pager = Pager::new("contacts", 1, PER_PAGE, 0, 0, false, |p| typed.link(p));
+            (
+                Vec::new(),
+                pager,
+                format!("Filter {}: {}", error.field, error.message),
+            )
         }
     };
 
-    let page = ListPage { layout: Layout::new(&me, "contacts"), filters: typed, client_name, users, types: type_choices(), rows, pager, notice };
+    let page = ListPage {
+        layout: Layout::new(&me, "contacts"),
+        filters: typed,
+        client_name,
+        users,
+        types: type_choices(),
+        rows,
+        pager,
+        notice,
+    };
     render(&page)
 }
 
@@ -143,7 +190,10 @@ fn row(c: &Contact, phones: Option<&Vec<ContactPhone>>, tags: Option<&Vec<String
         title: c.title.clone().unwrap_or_default(),
         client: c.client_id.zip(c.client_name.clone()),
         email: c.email.clone().unwrap_or_default(),
-        phone: phones.and_then(|p| p.first()).map(|p| p.raw.clone()).unwrap_or_default(),
+        phone: phones
+            .and_then(|p| p.first())
+            .map(|p| p.raw.clone())
+            .unwrap_or_default(),
         types: c.type_list().join(", "),
         tags: tags.cloned().unwrap_or_default(),
         opted_out: opted_out.join(", "),
@@ -176,7 +226,12 @@ impl FormValues {
         let phones = numbers
             .iter()
             .enumerate()
-            .map(|(i, number)| (labels.get(i).copied().unwrap_or_default().to_owned(), (*number).to_owned()))
+            .map(|(i, number)| {
+                (
+                    labels.get(i).copied().unwrap_or_default().to_owned(),
+                    (*number).to_owned(),
+                )
+            })
             .collect();
         Self {
             first_name: text("first_name"),
@@ -188,7 +243,11 @@ impl FormValues {
             phones,
             types: form.each("types").into_iter().map(str::to_owned).collect(),
             preferred_channel: text("preferred_channel"),
-            opt_out: [form.checked("opt_out_email"), form.checked("opt_out_phone"), form.checked("opt_out_sms")],
+            opt_out: [
+                form.checked("opt_out_email"),
+                form.checked("opt_out_phone"),
+                form.checked("opt_out_sms"),
+            ],
             tags: text("tags"),
             owner: text("owner"),
             notes: text("notes"),
@@ -200,10 +259,17 @@ impl FormValues {
             first_name: c.first_name.clone().unwrap_or_default(),
             last_name: c.last_name.clone().unwrap_or_default(),
             title: c.title.clone().unwrap_or_default(),
-            client: c.client_id.zip(c.client_name.clone()).map(|(id, name)| format!("{name} (#{id})")).unwrap_or_default(),
+            client: c
+                .client_id
+                .zip(c.client_name.clone())
+                .map(|(id, name)| format!("{name} (#{id})"))
+                .unwrap_or_default(),
             email: c.email.clone().unwrap_or_default(),
             other_emails: c.other_email_list().join("\n"),
-            phones: phones.iter().map(|p| (p.label.clone(), p.raw.clone())).collect(),
+            phones: phones
+                .iter()
+                .map(|p| (p.label.clone(), p.raw.clone()))
+                .collect(),
             types: c.type_list().into_iter().map(str::to_owned).collect(),
             preferred_channel: c.preferred_channel.clone(),
             opt_out: c.opt_outs(),
@@ -214,11 +280,18 @@ impl FormValues {
     }
 
     async fn parse(&self, state: &AppState, me: &Identity) -> Result<ContactFields, Invalid> {
-        let tenant = tenants::get(&state.db, me.tenant()).await.map_err(|_| Invalid::one("first_name", "workspace not found"))?;
-        let client_id = resolve_client(state, me, &self.client).await.map_err(|m| Invalid::one("client", m))?;
+        let tenant = tenants::get(&state.db, me.tenant())
+            .await
+            .map_err(|_| Invalid::one("first_name", "workspace not found"))?;
+        let client_id = resolve_client(state, me, &self.client)
+            .await
+            .map_err(|m| Invalid::one("client", m))?;
         let owner_id = match self.owner.trim() {
             "" => None,
-            raw => Some(raw.parse::<i64>().map_err(|_| Invalid::one("owner", "choose an owner from the list"))?),
+            raw => Some(
+                raw.parse::<i64>()
+                    .map_err(|_| Invalid::one("owner", "choose an owner from the list"))?,
+            ),
         };
         let input = ContactInput {
             first_name: Some(self.first_name.clone()),
@@ -227,7 +300,14 @@ impl FormValues {
             client_id,
             email: Some(self.email.clone()),
             other_emails: vec![self.other_emails.clone()],
-            phones: self.phones.iter().map(|(label, number)| PhoneInput { label: label.clone(), number: number.clone() }).collect(),
+            phones: self
+                .phones
+                .iter()
+                .map(|(label, number)| PhoneInput {
+                    label: label.clone(),
+                    number: number.clone(),
+                })
+                .collect(),
             types: self.types.clone(),
             preferred_channel: Some(self.preferred_channel.clone()),
             opt_out: self.opt_out.map(Some),
@@ -244,8 +324,16 @@ impl FormValues {
 
     /// Stored phones plus a few empty rows to add more.
     fn phone_rows(&self) -> Vec<(String, String)> {
-        let mut rows: Vec<(String, String)> = self.phones.iter().filter(|(_, n)| !n.trim().is_empty()).cloned().collect();
-        rows.extend(std::iter::repeat_n((String::new(), String::new()), SPARE_PHONE_ROWS));
+        let mut rows: Vec<(String, String)> = self
+            .phones
+            .iter()
+            .filter(|(_, n)| !n.trim().is_empty())
+            .cloned()
+            .collect();
+        rows.extend(std::iter::repeat_n(
+            (String::new(), String::new()),
+            SPARE_PHONE_ROWS,
+        ));
         rows
     }
 }
@@ -272,18 +360,44 @@ impl FormPage {
     }
 }
 
-async fn form_page(state: &AppState, me: &Identity, id: Option<i64>, version: i64, values: FormValues, errors: Errors) -> Result<FormPage, PageError> {
+async fn form_page(
+    state: &AppState,
+    me: &Identity,
+    id: Option<i64>,
+    version: i64,
+    values: FormValues,
+    errors: Errors,
+) -> Result<FormPage, PageError> {
     let users = users::list(&state.db, me.tenant()).await?;
     let channels = PreferredChannel::ALL.iter().map(|c| c.as_str()).collect();
-    Ok(FormPage { layout: Layout::new(me, "contacts"), id, version, values, errors, users, types: type_choices(), channels })
+    Ok(FormPage {
+        layout: Layout::new(me, "contacts"),
+        id,
+        version,
+        values,
+        errors,
+        users,
+        types: type_choices(),
+        channels,
+    })
 }
 
-pub async fn new(State(state): State<AppState>, CurrentUser(me): CurrentUser, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+pub async fn new(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
     let params = Params::from_query(query.as_deref());
-    let mut values = FormValues { owner: me.user.id.to_string(), preferred_channel: "email".into(), ..Default::default() };
+    let mut values = FormValues {
+        owner: me.user.id.to_string(),
+        preferred_channel: "email".into(),
+        ..Default::default()
+    };
     if let Ok(Some(client)) = params.id("client")
-        && let Some(name) = clients::names(&state.db, me.tenant(), &[client]).await?.remove(&client)
+        && let Some(name) = clients::names(&state.db, me.tenant(), &[client])
+            .await?
+            .remove(&client)
     {
         values.client = format!("{name} (#{client})");
     }
@@ -291,10 +405,17 @@ pub async fn new(State(state): State<AppState>, CurrentUser(me): CurrentUser, Ra
 }
 
 fn actor(me: &Identity) -> Actor {
-    Actor { user: Some(me.user_id()), source: ConsentSource::User }
+    Actor {
+        user: Some(me.user_id()),
+        source: ConsentSource::User,
+    }
 }
 
-pub async fn create(State(state): State<AppState>, CurrentUser(me): CurrentUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
     let values = FormValues::read(&Params::parse(&body));
 
@@ -312,7 +433,11 @@ pub async fn create(State(state): State<AppState>, CurrentUser(me): CurrentUser,
     }
 }
 
-async fn save_new(state: &AppState, me: &Identity, fields: &ContactFields) -> Result<ContactId, StoreError> {
+async fn save_new(
+    state: &AppState,
+    me: &Identity,
+    fields: &ContactFields,
+) -> Result<ContactId, StoreError> {
     let mut tx = state.db.begin().await?;
     let id = contacts::create(&mut tx, me.tenant(), fields, actor(me)).await?;
     tx.commit().await?;
@@ -341,10 +466,17 @@ struct ShowPage {
     updated: String,
 }
 
-pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let tenant = me.tenant();
     let contact = contacts::get(&state.db, tenant, ContactId(id)).await?;
-    let phones = contacts::phones_of(&state.db, tenant, &[id]).await?.remove(&id).unwrap_or_default();
+    let phones = contacts::phones_of(&state.db, tenant, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     let tags = contacts::tags_of(&state.db, tenant, ContactId(id)).await?;
     let users = users::list(&state.db, tenant).await?;
     let events = contacts::consent_events(&state.db, tenant, ContactId(id)).await?;
@@ -352,7 +484,11 @@ pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser, P
     let layout = Layout::new(&me, "contacts");
     let consent = events.iter().map(|e| consent_row(&layout, e)).collect();
     let opt_outs = opt_out_rows(&layout, &contact);
-    let owner = contact.owner_id.and_then(|o| users.iter().find(|u| u.id == o)).map(|u| u.name.clone()).unwrap_or_default();
+    let owner = contact
+        .owner_id
+        .and_then(|o| users.iter().find(|u| u.id == o))
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
     let page = ShowPage {
         created: layout.time(&contact.created_at),
         updated: layout.time(&contact.updated_at),
@@ -371,37 +507,81 @@ fn consent_row(layout: &Layout, event: &ConsentEvent) -> ConsentRow {
     ConsentRow {
         when: layout.time(&event.occurred_at),
         channel: event.channel.clone(),
-        change: if event.opted_out_after { "opted out" } else { "opted in" },
+        change: if event.opted_out_after {
+            "opted out"
+        } else {
+            "opted in"
+        },
         source: event.source.replace('_', " "),
     }
 }
 
 fn opt_out_rows(layout: &Layout, c: &Contact) -> Vec<(&'static str, bool, String)> {
-    let describe = |at: &Option<chrono::DateTime<chrono::Utc>>, source: &Option<String>| match (at, source) {
-        (Some(at), Some(source)) => format!("since {} ({})", layout.time(at), source.replace('_', " ")),
-        _ => String::new(),
-    };
+    let describe =
+        |at: &Option<chrono::DateTime<chrono::Utc>>, source: &Option<String>| match (at, source) {
+            (Some(at), Some(source)) => {
+                format!("since {} ({})", layout.time(at), source.replace('_', " "))
+            }
+            _ => String::new(),
+        };
     vec![
-        ("Email", c.email_opt_out, describe(&c.email_opt_out_at, &c.email_opt_out_source)),
-        ("Phone", c.phone_opt_out, describe(&c.phone_opt_out_at, &c.phone_opt_out_source)),
-        ("SMS", c.sms_opt_out, describe(&c.sms_opt_out_at, &c.sms_opt_out_source)),
+        (
+            "Email",
+            c.email_opt_out,
+            describe(&c.email_opt_out_at, &c.email_opt_out_source),
+        ),
+        (
+            "Phone",
+            c.phone_opt_out,
+            describe(&c.phone_opt_out_at, &c.phone_opt_out_source),
+        ),
+        (
+            "SMS",
+            c.sms_opt_out,
+            describe(&c.sms_opt_out_at, &c.sms_opt_out_source),
+        ),
     ]
 }
 
-pub async fn edit(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn edit(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
     let contact = contacts::get(&state.db, me.tenant(), ContactId(id)).await?;
-    let phones = contacts::phones_of(&state.db, me.tenant(), &[id]).await?.remove(&id).unwrap_or_default();
+    let phones = contacts::phones_of(&state.db, me.tenant(), &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     let tags = contacts::tags_of(&state.db, me.tenant(), ContactId(id)).await?;
     let values = FormValues::from_contact(&contact, &phones, &tags);
-    render(&form_page(&state, &me, Some(id), contact.version, values, Errors::default()).await?)
+    render(
+        &form_page(
+            &state,
+            &me,
+            Some(id),
+            contact.version,
+            values,
+            Errors::default(),
+        )
+        .await?,
+    )
 }
 
-pub async fn update(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>, body: Bytes) -> Result<Response, PageError> {
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
     let form = Params::parse(&body);
     let values = FormValues::read(&form);
-    let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let version = form
+        .get("version")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
     contacts::get(&state.db, me.tenant(), ContactId(id)).await?;
 
     let saved = match values.parse(&state, &me).await {
@@ -427,15 +607,28 @@ pub async fn update(State(state): State<AppState>, CurrentUser(me): CurrentUser,
     }
 }
 
-async fn save_existing(state: &AppState, me: &Identity, id: ContactId, version: i64, fields: &ContactFields) -> Result<(), StoreError> {
+async fn save_existing(
+    state: &AppState,
+    me: &Identity,
+    id: ContactId,
+    version: i64,
+    fields: &ContactFields,
+) -> Result<(), StoreError> {
     let mut tx = state.db.begin().await?;
     contacts::update(&mut tx, me.tenant(), id, version, fields, actor(me)).await?;
     tx.commit().await
 }
 
-pub async fn delete(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>, body: Bytes) -> Result<Response, PageError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_write().map_err(PageError::Forbidden)?;
-    let version = Params::parse(&body).get("version").and_then(|v| v.parse::<i64>().ok());
+    let version = Params::parse(&body)
+        .get("version")
+        .and_then(|v| v.parse::<i64>().ok());
     let mut tx = state.db.begin().await?;
     contacts::delete(&mut tx, me.tenant(), ContactId(id), version).await?;
     tx.commit().await?;

@@ -1,10 +1,10 @@
 //! The home page: a short overview of the workspace.
 
 use super::render;
+use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::views::Layout;
-use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -22,23 +22,59 @@ struct HomePage {
     recent_contacts: Vec<(i64, String, String)>,
 }
 
-pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<Response, PageError> {
     let tenant = me.tenant();
     let layout = Layout::new(&me, "home");
-    let recent = Paging::Numbered { page: 1, per_page: 5 };
+    let recent = Paging::Numbered {
+        page: 1,
+        per_page: 5,
+    };
 
-    let client_sort = Sort { column: clients::SORTS[2], descending: true };
-    let found_clients = clients::list(&state.db, tenant, &ClientFilter::default(), &client_sort, &recent).await?;
-    let contact_sort = Sort { column: contacts::SORTS[2], descending: true };
-    let found_contacts = contacts::list(&state.db, tenant, &ContactFilter::default(), &contact_sort, &recent).await?;
+    let client_sort = Sort {
+        column: clients::SORTS[2],
+        descending: true,
+    };
+    let found_clients = clients::list(
+        &state.db,
+        tenant,
+        &ClientFilter::default(),
+        &client_sort,
+        &recent,
+    )
+    .await?;
+    let contact_sort = Sort {
+        column: contacts::SORTS[2],
+        descending: true,
+    };
+    let found_contacts = contacts::list(
+        &state.db,
+        tenant,
+        &ContactFilter::default(),
+        &contact_sort,
+        &recent,
+    )
+    .await?;
 
     // TODO(#4): "My follow-ups" (overdue, today, next 7 days) belongs here once activities exist.
     // TODO(#3): the pipeline summary belongs here once deals exist.
     let page = HomePage {
         client_total: found_clients.page.total,
         contact_total: found_contacts.page.total,
-        recent_clients: found_clients.page.items.iter().map(|c| (c.id, c.name.clone(), layout.time(&c.updated_at))).collect(),
-        recent_contacts: found_contacts.page.items.iter().map(|c| (c.id, c.display_name(), layout.time(&c.updated_at))).collect(),
+        recent_clients: found_clients
+            .page
+            .items
+            .iter()
+            .map(|c| (c.id, c.name.clone(), layout.time(&c.updated_at)))
+            .collect(),
+        recent_contacts: found_contacts
+            .page
+            .items
+            .iter()
+            .map(|c| (c.id, c.display_name(), layout.time(&c.updated_at)))
+            .collect(),
         layout,
     };
     render(&page)

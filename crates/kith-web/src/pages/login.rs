@@ -1,12 +1,11 @@
 //! Signing in and out.
 
 use super::render_with;
+use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::PageError;
 use crate::params::Params;
-use crate::AppState;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,19 +20,37 @@ struct LoginPage {
     error: String,
 }
 
-pub async fn form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+pub async fn form(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     if users::count_all(&state.db).await? == 0 {
         return Ok(Redirect::to("/setup").into_response());
     }
     let params = Params::from_query(query.as_deref());
     let next = safe_next(params.get("next"));
-    render_with(StatusCode::OK, &LoginPage { email: String::new(), next, error: String::new() })
+    render_with(
+        StatusCode::OK,
+        &LoginPage {
+            email: String::new(),
+            next,
+            error: String::new(),
+        },
+    )
 }
 
-pub async fn submit(State(state): State<AppState>, request: Request) -> Result<Response, PageError> {
-    let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-    let body = axum::body::to_bytes(request.into_body(), 64 * 1024).await.map_err(|_| PageError::BadRequest("The form is too large.".into()))?;
-    let form = Params::parse(&Bytes::from(body));
+pub async fn submit(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, PageError> {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let body = axum::body::to_bytes(request.into_body(), 64 * 1024)
+        .await
+        .map_err(|_| PageError::BadRequest("The form is too large.".into()))?;
+    let form = Params::parse(&body);
     let email = form.get("email").unwrap_or_default().to_owned();
     let password = form.raw("password").unwrap_or_default();
     let next = safe_next(form.get("next"));
@@ -55,7 +72,11 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Result<R
         }
     };
     let Some(user) = user else {
-        let page = LoginPage { email, next, error: "That email and password do not match an account.".into() };
+        let page = LoginPage {
+            email,
+            next,
+            error: "That email and password do not match an account.".into(),
+        };
         return render_with(StatusCode::UNAUTHORIZED, &page);
     };
 
@@ -64,7 +85,10 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Result<R
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
 }
 
-pub async fn logout(State(state): State<AppState>, CurrentUser(identity): CurrentUser) -> Result<Response, PageError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    CurrentUser(identity): CurrentUser,
+) -> Result<Response, PageError> {
     let cookie = auth::end_session(&state, &identity).await?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
@@ -72,7 +96,9 @@ pub async fn logout(State(state): State<AppState>, CurrentUser(identity): Curren
 /// Only local paths are followed after sign-in, so a crafted link cannot send the user away.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -83,7 +109,10 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(safe_next(Some("/crm/clients?industry=Retail")), "/crm/clients?industry=Retail");
+        assert_eq!(
+            safe_next(Some("/crm/clients?industry=Retail")),
+            "/crm/clients?industry=Retail"
+        );
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");

@@ -1,11 +1,11 @@
 //! The global search page: one box, results grouped by record type.
 
 use super::render;
+use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::params::Params;
 use crate::views::{Layout, url_with};
-use crate::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -20,9 +20,17 @@ struct SearchPage {
     all_contacts: String,
 }
 
-pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser, RawQuery(raw): RawQuery) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
     let params = Params::from_query(raw.as_deref());
-    let query = params.get("q").or_else(|| params.get("search")).unwrap_or_default().to_owned();
+    let query = params
+        .get("q")
+        .or_else(|| params.get("search"))
+        .unwrap_or_default()
+        .to_owned();
     let results = crate::api::search::run(&state, me.tenant(), &query, 10).await?;
     let page = SearchPage {
         layout: Layout::new(&me, "search"),

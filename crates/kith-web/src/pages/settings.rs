@@ -1,11 +1,11 @@
 //! Settings: the user's profile and API tokens; for owners and admins, users and pick lists.
 
 use super::{Errors, render, render_with, see_other};
+use crate::AppState;
 use crate::auth::{self, CurrentUser, Identity};
 use crate::error::PageError;
 use crate::params::Params;
 use crate::views::Layout;
-use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -34,11 +34,17 @@ struct SettingsPage {
 
 impl SettingsPage {
     fn list_kinds(&self) -> Vec<(&'static str, &'static str)> {
-        vec![("client_type", "Client types"), ("lifecycle", "Lifecycle stages"), ("industry", "Industries")]
+        vec![
+            ("client_type", "Client types"),
+            ("lifecycle", "Lifecycle stages"),
+            ("industry", "Industries"),
+        ]
     }
 
     fn values(&self, kind: &str) -> Vec<&ListValue> {
-        ListKind::parse(kind).map(|k| self.lists.of(k).collect()).unwrap_or_default()
+        ListKind::parse(kind)
+            .map(|k| self.lists.of(k).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -50,7 +56,12 @@ struct TokenRow {
     last_used: String,
 }
 
-async fn page(state: &AppState, me: &Identity, new_token: String, errors: Errors) -> Result<SettingsPage, PageError> {
+async fn page(
+    state: &AppState,
+    me: &Identity,
+    new_token: String,
+    errors: Errors,
+) -> Result<SettingsPage, PageError> {
     let layout = Layout::new(me, "settings");
     let tokens: Vec<TokenRow> = tokens::list(&state.db, me.tenant(), me.user_id())
         .await?
@@ -58,13 +69,25 @@ async fn page(state: &AppState, me: &Identity, new_token: String, errors: Errors
         .map(|t: &ApiToken| TokenRow {
             id: t.id,
             name: t.name.clone(),
-            scope: if t.read_only { "read only" } else { "read and write" },
+            scope: if t.read_only {
+                "read only"
+            } else {
+                "read and write"
+            },
             created: layout.time(&t.created_at),
-            last_used: t.last_used_at.as_ref().map(|at| layout.time(at)).unwrap_or_else(|| "never".into()),
+            last_used: t
+                .last_used_at
+                .as_ref()
+                .map(|at| layout.time(at))
+                .unwrap_or_else(|| "never".into()),
         })
         .collect();
     let admin = me.may_administer().is_ok();
-    let users = if admin { users::list(&state.db, me.tenant()).await? } else { Vec::new() };
+    let users = if admin {
+        users::list(&state.db, me.tenant()).await?
+    } else {
+        Vec::new()
+    };
     let lists = picklists::load(&state.db, me.tenant()).await?;
     Ok(SettingsPage {
         layout,
@@ -79,57 +102,98 @@ async fn page(state: &AppState, me: &Identity, new_token: String, errors: Errors
     })
 }
 
-pub async fn show(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<Response, PageError> {
     render(&page(&state, &me, String::new(), Errors::default()).await?)
 }
 
 /// Re-renders the page with the problems found, or goes back to it when all went well.
-async fn finish(state: &AppState, me: &Identity, result: Result<(), StoreError>) -> Result<Response, PageError> {
+async fn finish(
+    state: &AppState,
+    me: &Identity,
+    result: Result<(), StoreError>,
+) -> Result<Response, PageError> {
     match result {
         Ok(()) => Ok(see_other("/settings")),
-        Err(StoreError::Invalid(invalid)) => {
-            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page(state, me, String::new(), invalid.into()).await?)
-        }
+        Err(StoreError::Invalid(invalid)) => render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(state, me, String::new(), invalid.into()).await?,
+        ),
         Err(StoreError::InUse(message)) => {
             let errors = Errors::from(Invalid::one("list", message));
-            render_with(StatusCode::CONFLICT, &page(state, me, String::new(), errors).await?)
+            render_with(
+                StatusCode::CONFLICT,
+                &page(state, me, String::new(), errors).await?,
+            )
         }
         Err(other) => Err(other.into()),
     }
 }
 
-pub async fn update_profile(State(state): State<AppState>, CurrentUser(me): CurrentUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn update_profile(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = Params::parse(&body);
     let mut check = Checker::default();
-    let name = check.check("name", kith_domain::text::required_line(form.raw("name").unwrap_or_default(), 100));
-    let zone = check.check("time_zone", kith_domain::tenant::parse_time_zone(form.raw("time_zone").unwrap_or_default()));
+    let name = check.check(
+        "name",
+        kith_domain::text::required_line(form.raw("name").unwrap_or_default(), 100),
+    );
+    let zone = check.check(
+        "time_zone",
+        kith_domain::tenant::parse_time_zone(form.raw("time_zone").unwrap_or_default()),
+    );
     let result = match (check.finish(), name, zone) {
-        (Ok(()), Some(name), Some(zone)) => users::update_profile(&state.db, me.tenant(), me.user_id(), &name, &zone).await,
+        (Ok(()), Some(name), Some(zone)) => {
+            users::update_profile(&state.db, me.tenant(), me.user_id(), &name, &zone).await
+        }
         (Err(invalid), ..) => Err(invalid.into()),
         _ => Ok(()),
     };
     finish(&state, &me, result).await
 }
 
-pub async fn create_token(State(state): State<AppState>, CurrentUser(me): CurrentUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = Params::parse(&body);
     let name = match kith_domain::text::required_line(form.raw("name").unwrap_or_default(), 100) {
         Ok(name) => name,
-        Err(message) => return finish(&state, &me, Err(Invalid::one("token_name", message).into())).await,
+        Err(message) => {
+            return finish(&state, &me, Err(Invalid::one("token_name", message).into())).await;
+        }
     };
     // A viewer's token can only ever read.
     let read_only = form.checked("read_only") || me.may_write().is_err();
     let token = auth::create_api_token(&state.db, &me.user, &name, read_only).await?;
-    tracing::info!(tenant_id = me.tenant().0, user_id = me.user.id, "API token created");
+    tracing::info!(
+        tenant_id = me.tenant().0,
+        user_id = me.user.id,
+        "API token created"
+    );
     render(&page(&state, &me, token, Errors::default()).await?)
 }
 
-pub async fn delete_token(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn delete_token(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     tokens::delete(&state.db, me.tenant(), me.user_id(), id).await?;
     Ok(see_other("/settings"))
 }
 
-pub async fn create_user(State(state): State<AppState>, CurrentUser(me): CurrentUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_administer().map_err(PageError::Forbidden)?;
     let form = Params::parse(&body);
     let result = match parse_new_user(&form, &me) {
@@ -141,16 +205,26 @@ pub async fn create_user(State(state): State<AppState>, CurrentUser(me): Current
 
 fn parse_new_user(form: &Params, me: &Identity) -> Result<NewUser, Invalid> {
     let mut check = Checker::default();
-    let email = check.check("user_email", Email::parse(form.raw("email").unwrap_or_default()));
-    let name = check.check("user_name", kith_domain::text::required_line(form.raw("name").unwrap_or_default(), 100));
+    let email = check.check(
+        "user_email",
+        Email::parse(form.raw("email").unwrap_or_default()),
+    );
+    let name = check.check(
+        "user_name",
+        kith_domain::text::required_line(form.raw("name").unwrap_or_default(), 100),
+    );
     let password = form.raw("password").unwrap_or_default();
     check.check("user_password", auth::password::check(password));
-    let role = check.check("user_role", form.raw("role").unwrap_or_default().parse::<Role>());
+    let role = check.check(
+        "user_role",
+        form.raw("role").unwrap_or_default().parse::<Role>(),
+    );
     if role == Some(Role::Owner) && me.role() != Role::Owner {
         check.add("user_role", "only an owner can add another owner");
     }
     check.finish()?;
-    let password_hash = auth::password::hash(password).map_err(|e| Invalid::one("user_password", e))?;
+    let password_hash =
+        auth::password::hash(password).map_err(|e| Invalid::one("user_password", e))?;
     Ok(NewUser {
         email: email.ok_or_else(|| Invalid::one("user_email", "is required"))?,
         name: name.unwrap_or_default(),
@@ -162,31 +236,52 @@ fn parse_new_user(form: &Params, me: &Identity) -> Result<NewUser, Invalid> {
 
 async fn add_user(state: &AppState, me: &Identity, user: &NewUser) -> Result<(), StoreError> {
     let mut tx = state.db.begin().await?;
-    let id: UserId = users::create(&mut tx, me.tenant(), user).await.map_err(|e| match e {
-        StoreError::Invalid(invalid) => {
-            StoreError::Invalid(Invalid(invalid.0.into_iter().map(|f| kith_domain::FieldError::new(format!("user_{}", f.field), f.message)).collect()))
-        }
-        other => other,
-    })?;
+    let id: UserId = users::create(&mut tx, me.tenant(), user)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(invalid) => StoreError::Invalid(Invalid(
+                invalid
+                    .0
+                    .into_iter()
+                    .map(|f| kith_domain::FieldError::new(format!("user_{}", f.field), f.message))
+                    .collect(),
+            )),
+            other => other,
+        })?;
     tx.commit().await?;
-    tracing::info!(tenant_id = me.tenant().0, user_id = id.0, role = user.role.as_str(), "user added");
+    tracing::info!(
+        tenant_id = me.tenant().0,
+        user_id = id.0,
+        role = user.role.as_str(),
+        "user added"
+    );
     Ok(())
 }
 
-pub async fn add_list_value(State(state): State<AppState>, CurrentUser(me): CurrentUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn add_list_value(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_administer().map_err(PageError::Forbidden)?;
     let form = Params::parse(&body);
     let Some(kind) = form.get("list").and_then(ListKind::parse) else {
         return Err(PageError::BadRequest("Choose which list to add to.".into()));
     };
-    let result = match kith_domain::text::required_line(form.raw("label").unwrap_or_default(), 100) {
+    let result = match kith_domain::text::required_line(form.raw("label").unwrap_or_default(), 100)
+    {
         Ok(label) => add_value(&state, &me, kind, &label).await,
         Err(message) => Err(Invalid::one("label", message).into()),
     };
     finish(&state, &me, result).await
 }
 
-async fn add_value(state: &AppState, me: &Identity, kind: ListKind, label: &str) -> Result<(), StoreError> {
+async fn add_value(
+    state: &AppState,
+    me: &Identity,
+    kind: ListKind,
+    label: &str,
+) -> Result<(), StoreError> {
     let lists = picklists::load(&state.db, me.tenant()).await?;
     if lists.find(kind, label).is_some() {
         return Err(Invalid::one("label", format!("\"{label}\" is already in this list")).into());
@@ -196,23 +291,38 @@ async fn add_value(state: &AppState, me: &Identity, kind: ListKind, label: &str)
     tx.commit().await
 }
 
-pub async fn rename_list_value(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>, body: Bytes) -> Result<Response, PageError> {
+pub async fn rename_list_value(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     me.may_administer().map_err(PageError::Forbidden)?;
     let form = Params::parse(&body);
-    let result = match kith_domain::text::required_line(form.raw("label").unwrap_or_default(), 100) {
+    let result = match kith_domain::text::required_line(form.raw("label").unwrap_or_default(), 100)
+    {
         Ok(label) => rename_value(&state, &me, id, &label).await,
         Err(message) => Err(Invalid::one("label", message).into()),
     };
     finish(&state, &me, result).await
 }
 
-async fn rename_value(state: &AppState, me: &Identity, id: i64, label: &str) -> Result<(), StoreError> {
+async fn rename_value(
+    state: &AppState,
+    me: &Identity,
+    id: i64,
+    label: &str,
+) -> Result<(), StoreError> {
     let mut tx = state.db.begin().await?;
     picklists::rename(&mut tx, me.tenant(), id, label).await?;
     tx.commit().await
 }
 
-pub async fn delete_list_value(State(state): State<AppState>, CurrentUser(me): CurrentUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn delete_list_value(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     me.may_administer().map_err(PageError::Forbidden)?;
     let mut tx = state.db.begin().await?;
     let result = picklists::delete(&mut tx, me.tenant(), id).await;

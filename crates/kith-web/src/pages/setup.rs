@@ -42,12 +42,17 @@ pub async fn form(State(state): State<AppState>) -> Result<Response, PageError> 
         time_zone: "UTC".into(),
         ..Default::default()
     };
-    render(&SetupPage { values, errors: Errors::default() })
+    render(&SetupPage {
+        values,
+        errors: Errors::default(),
+    })
 }
 
 pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Response, PageError> {
     if users::count_all(&state.db).await? > 0 {
-        return Err(PageError::Forbidden("Kith is already set up. Sign in instead.".into()));
+        return Err(PageError::Forbidden(
+            "Kith is already set up. Sign in instead.".into(),
+        ));
     }
     let form = Params::parse(&body);
     let values = SetupValues {
@@ -62,14 +67,26 @@ pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Respon
 
     let (tenant, owner) = match parse(&values, password) {
         Ok(parsed) => parsed,
-        Err(invalid) => return render_with(StatusCode::UNPROCESSABLE_ENTITY, &SetupPage { values, errors: invalid.into() }),
+        Err(invalid) => {
+            return render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SetupPage {
+                    values,
+                    errors: invalid.into(),
+                },
+            );
+        }
     };
 
     let mut tx = state.db.begin().await?;
     let tenant_id = tenants::create(&mut tx, &tenant).await?;
     let user_id = users::create(&mut tx, tenant_id, &owner).await?;
     tx.commit().await?;
-    tracing::info!(tenant_id = tenant_id.0, user_id = user_id.0, "first workspace and owner created");
+    tracing::info!(
+        tenant_id = tenant_id.0,
+        user_id = user_id.0,
+        "first workspace and owner created"
+    );
 
     let user = users::get(&state.db, tenant_id, user_id).await?;
     let cookie = auth::start_session(&state, &user).await?;
@@ -77,20 +94,33 @@ pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Respon
 }
 
 fn parse(values: &SetupValues, password: &str) -> Result<(NewTenant, NewUser), Invalid> {
-    let tenant = NewTenant::parse(&values.workspace, &values.currency, &values.country, &values.time_zone);
+    let tenant = NewTenant::parse(
+        &values.workspace,
+        &values.currency,
+        &values.country,
+        &values.time_zone,
+    );
     let mut check = Checker::default();
     let email = check.check("email", Email::parse(&values.email));
     let name = check.check("name", kith_domain::text::required_line(&values.name, 100));
     check.check("password", auth::password::check(password));
-    let tenant_errors = tenant.as_ref().err().map(|e| e.0.clone()).unwrap_or_default();
+    let tenant_errors = tenant
+        .as_ref()
+        .err()
+        .map(|e| e.0.clone())
+        .unwrap_or_default();
     for error in tenant_errors {
-        let field = if error.field == "name" { "workspace".to_owned() } else { error.field };
+        let field = if error.field == "name" {
+            "workspace".to_owned()
+        } else {
+            error.field
+        };
         check.add(&field, error.message);
     }
     check.finish()?;
 
     let password_hash = auth::password::hash(password).map_err(|e| Invalid::one("password", e))?;
-    let tenant = tenant.map_err(|e| e)?;
+    let tenant = tenant?;
     let owner = NewUser {
         email: email.ok_or_else(|| Invalid::one("email", "is required"))?,
         name: name.unwrap_or_default(),

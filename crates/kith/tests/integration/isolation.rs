@@ -1,0 +1,228 @@
+//! Tenant isolation: a user of tenant A gets 404 for every record of tenant B on every
+//! registered route, and never sees B's records in lists or searches.
+
+use crate::harness::{Client, TestApp};
+use axum::http::{Method, StatusCode};
+use kith_domain::Role;
+use serde_json::json;
+
+const SECRET_CLIENT: &str = "Bravo Secretco";
+const SECRET_CONTACT: &str = "Zed Secretperson";
+const SECRET_EMAIL: &str = "zed.secret@bravo.example";
+
+/// Ids of tenant B's records, one per kind of `{id}` a route can take.
+struct Foreign {
+    client: i64,
+    contact: i64,
+    token: i64,
+    list_value: i64,
+}
+
+async fn tenant_b(app: &TestApp) -> Foreign {
+    let token = app.token("owner@bravo.example", false).await;
+    let mut api = app.api(&token);
+    let client = api
+        .json(
+            Method::POST,
+            "/api/v1/clients",
+            &json!({"name": SECRET_CLIENT, "industry": "Retail", "tags": ["vip"]}),
+            &[],
+        )
+        .await;
+    assert_eq!(client.status, StatusCode::CREATED, "{}", client.text);
+    let client = client.json()["id"].as_i64().expect("id");
+    let contact = api
+        .json(Method::POST, "/api/v1/contacts", &json!({"first_name": "Zed", "last_name": "Secretperson", "email": SECRET_EMAIL, "client": client}), &[])
+        .await;
+    assert_eq!(contact.status, StatusCode::CREATED, "{}", contact.text);
+    let contact = contact.json()["id"].as_i64().expect("id");
+
+    let tenant = kith_store::tenants::find_by_name(&app.db, "Bravo")
+        .await
+        .expect("lookup")
+        .expect("tenant");
+    let lists = kith_store::picklists::load(&app.db, kith_domain::TenantId(tenant.id))
+        .await
+        .expect("lists");
+    let (user, _) = kith_store::users::find_for_login(&app.db, "owner@bravo.example")
+        .await
+        .expect("lookup")
+        .expect("user");
+    let tokens = kith_store::tokens::list(
+        &app.db,
+        kith_domain::TenantId(tenant.id),
+        kith_domain::UserId(user.id),
+    )
+    .await
+    .expect("tokens");
+    Foreign {
+        client,
+        contact,
+        token: tokens[0].id,
+        list_value: lists.values[0].id,
+    }
+}
+
+/// The concrete path of `pattern` aimed at tenant B's record.
+fn aimed_at(pattern: &str, foreign: &Foreign) -> Option<String> {
+    if !pattern.contains('{') {
+        return Some(pattern.to_owned());
+    }
+    let id = if pattern.starts_with("/crm/clients/") || pattern.starts_with("/api/v1/clients/") {
+        foreign.client
+    } else if pattern.starts_with("/crm/contacts/") || pattern.starts_with("/api/v1/contacts/") {
+        foreign.contact
+    } else if pattern.starts_with("/settings/tokens/") {
+        foreign.token
+    } else if pattern.starts_with("/settings/lists/") {
+        foreign.list_value
+    } else if pattern.starts_with("/assets/") {
+        return None;
+    } else {
+        panic!("the isolation test does not know which record {pattern} takes; teach it");
+    };
+    Some(pattern.replace("{id}", &id.to_string()))
+}
+
+async fn call(
+    browser: &mut Client,
+    api: &mut Client,
+    method: &Method,
+    path: &str,
+) -> crate::harness::Reply {
+    if path.starts_with("/api/") {
+        let body = json!({"name": "Changed", "first_name": "Changed", "version": 1});
+        return api
+            .json(method.clone(), path, &body, &[("if-match", "\"1\"")])
+            .await;
+    }
+    match *method {
+        Method::GET => browser.get(path).await,
+        _ => {
+            browser
+                .post_form(
+                    path,
+                    &[
+                        ("name", "Changed"),
+                        ("first_name", "Changed"),
+                        ("label", "Changed"),
+                        ("version", "1"),
+                    ],
+                )
+                .await
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_hides_another_tenants_records() {
+    let app = TestApp::new().await;
+    let alpha = app.tenant("Alpha", "owner@alpha.example").await;
+    app.tenant("Bravo", "owner@bravo.example").await;
+    app.user(alpha, "member@alpha.example", Role::Admin).await;
+    let foreign = tenant_b(&app).await;
+
+    let mut browser = app.signed_in("member@alpha.example").await;
+    let token = app.token("member@alpha.example", false).await;
+    let mut api = app.api(&token);
+
+    let mut checked = 0;
+    for route in kith_web::route_table() {
+        if ["/login", "/logout", "/setup"].contains(&route.path) {
+            continue;
+        }
+        let Some(path) = aimed_at(route.path, &foreign) else {
+            continue;
+        };
+        let reply = call(&mut browser, &mut api, &route.method, &path).await;
+        if route.path.contains("{id}") {
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{} {path} answered {}: {}",
+                route.method,
+                reply.status,
+                reply.text
+            );
+        }
+        for secret in [SECRET_CLIENT, SECRET_CONTACT, SECRET_EMAIL] {
+            assert!(
+                !reply.text.contains(secret),
+                "{} {path} shows tenant B's {secret}",
+                route.method
+            );
+        }
+        checked += 1;
+    }
+    let expected = kith_web::route_table()
+        .iter()
+        .filter(|r| {
+            !["/login", "/logout", "/setup"].contains(&r.path) && !r.path.starts_with("/assets/")
+        })
+        .count();
+    assert_eq!(checked, expected, "every route was walked");
+
+    // Lists and searches that would match B's records by their text find nothing.
+    for path in [
+        "/crm/clients?search=secretco",
+        "/crm/contacts?search=secretperson",
+        "/search?q=secret",
+        "/crm/contacts?client=".to_owned().as_str(),
+    ] {
+        let reply = browser.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(!reply.text.contains("Secret"), "{path} leaks");
+    }
+    let filtered = browser
+        .get(&format!("/crm/contacts?client={}", foreign.client))
+        .await;
+    assert!(!filtered.text.contains(SECRET_CONTACT));
+    for path in [
+        "/api/v1/clients?search=secretco",
+        "/api/v1/contacts?search=secret",
+        "/api/v1/search?q=secret",
+    ] {
+        let reply = api.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+        assert!(
+            !reply.text.contains("Secret"),
+            "{path} leaks: {}",
+            reply.text
+        );
+    }
+    let by_client = api
+        .get(&format!("/api/v1/contacts?client={}", foreign.client))
+        .await
+        .json();
+    assert_eq!(by_client["total"], 0);
+
+    // A contact of A cannot be attached to B's client either.
+    let attach = api
+        .json(
+            Method::POST,
+            "/api/v1/contacts",
+            &json!({"first_name": "Ann", "client": foreign.client}),
+            &[],
+        )
+        .await;
+    assert_eq!(attach.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(attach.json()["errors"][0]["field"], "client");
+}
+
+#[tokio::test]
+async fn the_owner_still_sees_their_own_records() {
+    // The same paths do answer for tenant B's own user: the 404s above are about tenancy.
+    let app = TestApp::new().await;
+    app.tenant("Bravo", "owner@bravo.example").await;
+    let foreign = tenant_b(&app).await;
+    let mut browser = app.signed_in("owner@bravo.example").await;
+    for path in [
+        format!("/crm/clients/{}", foreign.client),
+        format!("/crm/contacts/{}", foreign.contact),
+        format!("/crm/clients/{}/edit", foreign.client),
+    ] {
+        let reply = browser.get(&path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(reply.text.contains("Secret"), "{path}");
+    }
+}

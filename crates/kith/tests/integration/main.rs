@@ -1,0 +1,13 @@
+//! Kith's integration suite. It runs unchanged on SQLite and PostgreSQL; see `harness.rs`.
+
+mod harness;
+
+mod api_clients;
+mod api_contacts;
+mod demo_data;
+mod isolation;
+mod pages;
+mod pagination;
+mod search;
+mod security;
+mod sign_in;

@@ -1,0 +1,181 @@
+//! Case C16 and §11: search ignores case, accents (composed or decomposed) and apostrophes,
+//! matches substrings, and takes `%`, `_`, `\` and `+` literally — the same on clients and
+//! contacts, in the pages and the API.
+
+use crate::harness::TestApp;
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+async fn names(api: &mut crate::harness::Client, list: &str, query: &str) -> Vec<String> {
+    let path = format!(
+        "/api/v1/{list}?search={}&sort=name",
+        form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+    );
+    let reply = api.get(&path).await;
+    assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    reply.json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_ignores_case_accents_and_normal_form() {
+    let app = TestApp::new().await;
+    app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    for name in [
+        "Häusler AG",
+        "Hausler Ltd",
+        "Café Lumière",
+        "Brückner & Sohn GmbH",
+    ] {
+        assert_eq!(
+            api.json(Method::POST, "/api/v1/clients", &json!({"name": name}), &[])
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    // "José García" stored decomposed: e + U+0301, i + U+0301.
+    let decomposed = json!({"first_name": "Jose\u{301}", "last_name": "Garci\u{301}a", "email": "jose.garcia@example.com"});
+    assert_eq!(
+        api.json(Method::POST, "/api/v1/contacts", &decomposed, &[])
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let obrien = json!({"first_name": "Liam", "last_name": "O\u{2019}Brien", "email": "liam+crm@example.com"});
+    assert_eq!(
+        api.json(Method::POST, "/api/v1/contacts", &obrien, &[])
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+
+    assert_eq!(
+        names(&mut api, "clients", "häus").await,
+        ["Häusler AG", "Hausler Ltd"]
+    );
+    assert_eq!(
+        names(&mut api, "clients", "hausler").await,
+        ["Häusler AG", "Hausler Ltd"]
+    );
+    assert_eq!(
+        names(&mut api, "clients", "HAUS").await,
+        ["Häusler AG", "Hausler Ltd"]
+    );
+    assert_eq!(
+        names(&mut api, "clients", "cafe lumiere").await,
+        ["Café Lumière"]
+    );
+    assert_eq!(
+        names(&mut api, "clients", "& sohn").await,
+        ["Brückner & Sohn GmbH"]
+    );
+
+    let jose = "Jose\u{301} Garci\u{301}a";
+    for query in ["jose garcia", "JOSÉ", "García", "Garci\u{301}a", "arc"] {
+        assert_eq!(
+            names(&mut api, "contacts", query).await,
+            [jose],
+            "query {query}"
+        );
+    }
+    for query in ["obrien", "O'Brien", "o’brien", "brien"] {
+        assert_eq!(
+            names(&mut api, "contacts", query).await,
+            ["Liam O\u{2019}Brien"],
+            "query {query}"
+        );
+    }
+    assert_eq!(
+        names(&mut api, "contacts", "liam+crm@").await,
+        ["Liam O\u{2019}Brien"],
+        "+ is a plus"
+    );
+    assert!(names(&mut api, "contacts", "liam crm").await.is_empty());
+}
+
+#[tokio::test]
+async fn wildcards_are_literal() {
+    let app = TestApp::new().await;
+    app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    for name in [
+        "100% Uptime Ltd",
+        "Under_score Inc",
+        r"Back\slash Co",
+        "Plain Co",
+    ] {
+        assert_eq!(
+            api.json(Method::POST, "/api/v1/clients", &json!({"name": name}), &[])
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    assert_eq!(names(&mut api, "clients", "%").await, ["100% Uptime Ltd"]);
+    assert_eq!(
+        names(&mut api, "clients", "0% up").await,
+        ["100% Uptime Ltd"]
+    );
+    assert_eq!(names(&mut api, "clients", "_").await, ["Under_score Inc"]);
+    assert_eq!(names(&mut api, "clients", "r_s").await, ["Under_score Inc"]);
+    assert_eq!(names(&mut api, "clients", r"\").await, [r"Back\slash Co"]);
+    assert_eq!(names(&mut api, "clients", r"k\s").await, [r"Back\slash Co"]);
+    assert_eq!(
+        names(&mut api, "clients", "co").await,
+        [r"Back\slash Co", "Plain Co", "Under_score Inc"],
+        "two letters match anywhere too"
+    );
+}
+
+#[tokio::test]
+async fn global_search_groups_results_by_type() {
+    let app = TestApp::new().await;
+    app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let client = api
+        .json(
+            Method::POST,
+            "/api/v1/clients",
+            &json!({"name": "Northwind Traders"}),
+            &[],
+        )
+        .await
+        .json()["id"]
+        .as_i64();
+    api.json(
+        Method::POST,
+        "/api/v1/contacts",
+        &json!({"first_name": "Nora", "last_name": "Northwind", "client": client}),
+        &[],
+    )
+    .await;
+    api.json(
+        Method::POST,
+        "/api/v1/contacts",
+        &json!({"first_name": "Sam", "last_name": "Other"}),
+        &[],
+    )
+    .await;
+
+    let results = api.get("/api/v1/search?q=northwind").await.json();
+    assert_eq!(results["client_total"], 1);
+    assert_eq!(results["clients"][0]["name"], "Northwind Traders");
+    assert_eq!(results["contact_total"], 1);
+    assert_eq!(results["contacts"][0]["name"], "Nora Northwind");
+    assert_eq!(results["contacts"][0]["detail"], "Northwind Traders");
+
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let page = browser.get("/search?q=NORTHWIND").await;
+    assert!(page.text.contains(">Northwind Traders</a>"));
+    assert!(page.text.contains(">Nora Northwind</a>"));
+    assert!(!page.text.contains("Sam Other"));
+}
