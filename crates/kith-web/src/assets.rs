@@ -10,11 +10,13 @@ pub const HTMX_PATH: &str = "/assets/htmx-2.0.11.min.js";
 
 const CSS: &str = include_str!("../assets/kith.css");
 const HTMX: &str = include_str!("../assets/htmx-2.0.11.min.js");
+const ICON: &str = include_str!("../assets/kith-icon.svg");
 
 pub async fn serve(Path(file): Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "kith-1.css" => (CSS, "text/css; charset=utf-8"),
         "htmx-2.0.11.min.js" => (HTMX, "text/javascript; charset=utf-8"),
+        "kith-icon.svg" => (ICON, "image/svg+xml"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let mut response = body.into_response();

@@ -1,0 +1,152 @@
+// End-to-end: a person sets Kith up, signs in, creates clients, filters the list and opens a
+// client, in headless Chromium against the real `kith serve` binary on SQLite.
+//
+// KITH_BIN points at the binary (default: ../../target/debug/kith). Screenshots land in
+// ../../target/browser-screenshots for a human to look at.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const bin = process.env.KITH_BIN ?? join(root, 'target', 'debug', 'kith');
+const shots = join(root, 'target', 'browser-screenshots');
+const chromiumArgs = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic',
+];
+
+let server;
+let browser;
+let base;
+let dataDir;
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const probe = net.createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+async function waitUntilUp(url, seconds = 30) {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    try {
+      const reply = await fetch(`${url}/healthz`);
+      if (reply.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`kith did not answer on ${url} within ${seconds}s`);
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'kith-browser-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ['serve'], {
+    env: { ...process.env, KITH_DATA_DIR: dataDir, KITH_LISTEN: `127.0.0.1:${port}`, KITH_LOG: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitUntilUp(base);
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: chromiumArgs });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a new user sets up Kith, creates clients, filters the list and opens a client', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const cspViolations = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') cspViolations.push(message.text());
+  });
+
+  // First run sends the visitor to setup.
+  await page.goto(`${base}/crm/clients`);
+  assert.match(page.url(), /\/setup$/);
+  await page.screenshot({ path: join(shots, '01-setup.png'), fullPage: true });
+  await page.fill('#workspace', 'Northwind MSP');
+  await page.fill('#currency', 'GBP');
+  await page.fill('#country', 'GB');
+  await page.fill('#time_zone', 'Europe/London');
+  await page.fill('#name', 'Jordan Lee');
+  await page.fill('#email', 'jordan@northwind.example');
+  await page.fill('#password', 'correct horse battery');
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}/`);
+  assert.equal(await page.textContent('h1'), 'Good to see you, Jordan Lee');
+
+  // Sign out and back in.
+  await page.click('text=Sign out');
+  await page.waitForURL(/\/login$/);
+  await page.screenshot({ path: join(shots, '02-login.png') });
+  await page.fill('#email', 'jordan@northwind.example');
+  await page.fill('#password', 'correct horse battery');
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}/`);
+
+  // Two clients in different industries.
+  for (const [name, industry, lifecycle] of [['Contoso Clinic', 'Medical', 'Customer'], ['Fabrikam Stores', 'Retail', 'Prospect']]) {
+    await page.goto(`${base}/crm/clients/new`);
+    await page.fill('#name', name);
+    await page.selectOption('#industry', industry);
+    await page.selectOption('#lifecycle', lifecycle);
+    await page.fill('#tags', 'north, managed');
+    if (name === 'Contoso Clinic') await page.screenshot({ path: join(shots, '03-client-form.png'), fullPage: true });
+    await page.click('button.primary');
+    await page.waitForURL(/\/crm\/clients\/\d+$/);
+    assert.equal(await page.textContent('h1'), name);
+  }
+
+  // The list shows both; the industry filter narrows it live and keeps it in the URL.
+  await page.goto(`${base}/crm/clients`);
+  assert.equal(await page.locator('#results tbody tr').count(), 2);
+  await page.selectOption('select[name=industry]', 'Medical');
+  await page.waitForURL(/industry=Medical/);
+  await page.waitForFunction(() => document.querySelectorAll('#results tbody tr').length === 1);
+  assert.equal((await page.textContent('#results tbody tr td a')).trim(), 'Contoso Clinic');
+  assert.equal(await page.textContent('.pager .total'), '1');
+  await page.screenshot({ path: join(shots, '04-client-list-filtered.png'), fullPage: true });
+
+  // Typing a search keeps the industry filter and combines with it.
+  await page.fill('input[name=search]', 'fabrikam');
+  await page.waitForURL(/search=fabrikam/);
+  await page.waitForFunction(() => document.querySelector('#results td.empty') !== null);
+
+  // Reloading the filtered URL gives the same list; opening the client shows its page.
+  await page.goto(`${base}/crm/clients?industry=Medical`);
+  await page.click('#results tbody tr td a');
+  await page.waitForURL(/\/crm\/clients\/\d+$/);
+  assert.equal(await page.textContent('h1'), 'Contoso Clinic');
+  assert.match(await page.textContent('.facts'), /Medical/);
+  await page.screenshot({ path: join(shots, '05-client-page.png'), fullPage: true });
+
+  // A contact at the client, picked with the suggestion box.
+  await page.click('text=Add contact');
+  await page.fill('#first_name', 'Priya');
+  await page.fill('#last_name', 'Shah');
+  await page.fill('#email', 'priya.shah@contoso.example');
+  await page.fill('input[name=phone_number] >> nth=0', '020 7946 0018');
+  await page.screenshot({ path: join(shots, '06-contact-form.png'), fullPage: true });
+  await page.click('button.primary');
+  await page.waitForURL(/\/crm\/contacts\/\d+$/);
+  assert.match(await page.textContent('.facts'), /\+442079460018/);
+  await page.screenshot({ path: join(shots, '07-contact-page.png'), fullPage: true });
+
+  assert.deepEqual(cspViolations, [], 'no console errors (a CSP violation would show here)');
+  await page.close();
+});
