@@ -72,6 +72,8 @@ const COLUMNS: [&str; 17] = [
 ];
 
 /// The orders a client list can take; the first is the default.
+// TODO(#4): sort by last activity once activities exist.
+// TODO(#3): sort by open pipeline once deals exist.
 pub const SORTS: [SortColumn; 3] = [
     SortColumn {
         name: "name",

@@ -8,6 +8,7 @@ mod assets;
 pub mod auth;
 mod error;
 mod filters;
+mod markdown;
 mod pages;
 mod params;
 mod routes;

@@ -132,6 +132,13 @@ impl FromRequestParts<AppState> for ApiUser {
 /// Middleware: works out who is asking, and refuses state-changing requests that come from
 /// another site or, when made with the session cookie, lack the session's CSRF token.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // Public, read-only paths need no identity; skip the session lookup.
+    let path = request.uri().path();
+    if request.method() == Method::GET
+        && (path.starts_with("/assets/") || path == "/healthz" || path == "/readyz")
+    {
+        return next.run(request).await;
+    }
     let is_api = request.uri().path().starts_with("/api/");
     let identity = match resolve(&state, request.headers()).await {
         Ok(identity) => identity,

@@ -434,6 +434,8 @@ struct ShowPage {
     tags: Vec<String>,
     contacts: Vec<ContactRow>,
     contact_total: i64,
+    /// The notes rendered from Markdown, safe to embed.
+    notes_html: String,
     created: String,
     updated: String,
 }
@@ -508,6 +510,11 @@ pub async fn show(
         tags,
         contacts: contact_rows,
         contact_total: found.page.total,
+        notes_html: client
+            .notes
+            .as_deref()
+            .map(crate::markdown::render)
+            .unwrap_or_default(),
         client,
         layout,
     };

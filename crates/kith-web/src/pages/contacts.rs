@@ -462,6 +462,8 @@ struct ShowPage {
     owner: String,
     consent: Vec<ConsentRow>,
     opt_outs: Vec<(&'static str, bool, String)>,
+    /// The notes rendered from Markdown, safe to embed.
+    notes_html: String,
     created: String,
     updated: String,
 }
@@ -497,6 +499,11 @@ pub async fn show(
         owner,
         consent,
         opt_outs,
+        notes_html: contact
+            .notes
+            .as_deref()
+            .map(crate::markdown::render)
+            .unwrap_or_default(),
         contact,
         layout,
     };

@@ -57,7 +57,7 @@ async fn walk_api(api: &mut crate::harness::Client, sort: &str) -> Vec<i64> {
 }
 
 #[tokio::test]
-async fn pages_neither_repeat_nor_skip_on_ties() {
+async fn c26_pages_neither_repeat_nor_skip_on_ties() {
     let app = TestApp::new().await;
     app.tenant("Acme", "owner@acme.example").await;
     let token = app.token("owner@acme.example", false).await;
@@ -100,7 +100,7 @@ async fn pages_neither_repeat_nor_skip_on_ties() {
 }
 
 #[tokio::test]
-async fn numbered_pages_in_the_ui_are_stable_too() {
+async fn c26_numbered_pages_in_the_ui_are_stable_too() {
     let app = TestApp::new().await;
     app.tenant("Acme", "owner@acme.example").await;
     let token = app.token("owner@acme.example", false).await;

@@ -21,8 +21,10 @@ async fn names(api: &mut crate::harness::Client, list: &str, query: &str) -> Vec
         .collect()
 }
 
+// TODO(#4): C16's "acme" finding an activity note belongs with the activity log; notes of
+// clients and contacts are not searched, by choice, to keep the index to identifying fields.
 #[tokio::test]
-async fn search_ignores_case_accents_and_normal_form() {
+async fn c16_search_ignores_case_accents_and_normal_form() {
     let app = TestApp::new().await;
     app.tenant("Acme", "owner@acme.example").await;
     let token = app.token("owner@acme.example", false).await;
@@ -101,7 +103,7 @@ async fn search_ignores_case_accents_and_normal_form() {
 }
 
 #[tokio::test]
-async fn wildcards_are_literal() {
+async fn c16_search_takes_wildcards_literally() {
     let app = TestApp::new().await;
     app.tenant("Acme", "owner@acme.example").await;
     let token = app.token("owner@acme.example", false).await;

@@ -146,7 +146,7 @@ const SVG: &str = "<svg/onload=alert(2)>";
 const SCRIPT: &str = "<script>alert(3)</script><b>ok</b>";
 
 #[tokio::test]
-async fn markup_in_names_and_notes_shows_as_text() {
+async fn c25_markup_in_names_and_notes_shows_as_text() {
     let app = TestApp::new().await;
     app.tenant("Acme", "owner@acme.example").await;
     let token = app.token("owner@acme.example", false).await;

@@ -1,0 +1,545 @@
+//! `kith-bench`: generates a large tenant (100,000 clients and 1,000,000 contacts by default)
+//! and measures the latency of the client list with two filters and of a contact search,
+//! through the whole web stack (routing, auth, queries, rendering), on SQLite and PostgreSQL.
+//!
+//! It prints figures; it asserts nothing. Run it in release mode:
+//!
+//! ```sh
+//! cargo run --release --bin kith-bench -- --backend both
+//! ```
+//!
+//! PostgreSQL is reached at `KITH_BENCH_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), in a schema `kith_bench` that is dropped and
+//! created anew.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use clap::Parser;
+use kith_domain::picklist::ListKind;
+use kith_domain::search::{document, fold};
+use kith_domain::tenant::NewTenant;
+use kith_domain::{Email, Role, TenantId};
+use kith_store::users::NewUser;
+use kith_store::{Db, migrations, now, picklists, tenants, users};
+use kith_web::{AppState, WebConfig};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_query::{Expr, ExprTrait, Query};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+#[derive(Parser)]
+#[command(about = "Measure Kith's list and search latency on a large tenant")]
+struct Args {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    #[arg(long, default_value_t = 100_000)]
+    clients: usize,
+    #[arg(long, default_value_t = 1_000_000)]
+    contacts: usize,
+    /// Requests per measured endpoint.
+    #[arg(long, default_value_t = 200)]
+    requests: usize,
+    /// Where the SQLite file goes (default: a temporary directory).
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
+}
+
+const FIRST_NAMES: &[&str] = &[
+    "Ana", "Ben", "Chen", "Dana", "Eli", "Fatima", "George", "Hana", "Ivan", "Jordan", "Kai",
+    "Lena", "Marlon", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tomás", "Uma", "Victor",
+    "Wen", "Xavier", "Yara", "Zoe", "José", "Zoë", "Søren", "Łukasz", "Chloé", "Mateo", "Aisha",
+    "Noah", "Emma", "Liam", "Olivia", "Lucas", "Mia", "Ethan",
+];
+const LAST_NAMES: &[&str] = &[
+    "Silva",
+    "Okafor",
+    "Wu",
+    "Kowalski",
+    "Lopez",
+    "Berg",
+    "Dietz",
+    "Ernst",
+    "Shah",
+    "Byrne",
+    "Haddad",
+    "Price",
+    "O'Hara",
+    "O'Connell",
+    "García",
+    "Müller",
+    "Häusler",
+    "Nguyen",
+    "Schmidt",
+    "Rossi",
+    "Dubois",
+    "Jensen",
+    "Novak",
+    "Tanaka",
+    "Kim",
+    "Singh",
+    "Patel",
+    "Cohen",
+    "Murphy",
+    "Walsh",
+    "Larsen",
+    "Costa",
+    "Moreau",
+    "Fischer",
+    "Weber",
+    "Romero",
+    "Ivanova",
+    "Sato",
+    "Yilmaz",
+    "Andersen",
+];
+const WORDS: &[&str] = &[
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin",
+    "Litware",
+    "Adatum",
+    "Proseware",
+    "Wingtip",
+    "Lucerne",
+    "Humongous",
+    "Coho",
+    "Margie",
+    "Alpine",
+    "Blue",
+    "Yonder",
+    "Trey",
+    "Woodgrove",
+    "Relecloud",
+    "Bellows",
+    "Graphic",
+    "Fourth",
+    "Coffee",
+    "Datum",
+    "Southridge",
+    "Lamna",
+    "Consolidated",
+    "Fineart",
+    "Wide",
+    "World",
+    "Brückner",
+    "Café",
+    "Lumière",
+];
+const SUFFIXES: &[&str] = &[
+    "Ltd", "GmbH", "Inc", "LLC", "AG", "Group", "Partners", "Services", "Holdings", "SA",
+];
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let backends: Vec<&str> = match args.backend.as_str() {
+        "both" => vec!["sqlite", "postgres"],
+        one => vec![one],
+    };
+    println!(
+        "kith-bench: {} clients and {} contacts in one tenant, {} requests per measurement",
+        args.clients, args.contacts, args.requests
+    );
+    for backend in backends {
+        let db = open(backend, &args).await?;
+        run(backend, db, &args).await?;
+    }
+    Ok(())
+}
+
+async fn open(backend: &str, args: &Args) -> anyhow::Result<Db> {
+    let db = match backend {
+        "sqlite" => {
+            let dir = match &args.data_dir {
+                Some(dir) => dir.clone(),
+                None => std::env::temp_dir().join("kith-bench"),
+            };
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join("bench.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            Db::connect_sqlite(SqliteConnectOptions::new().filename(&path)).await?
+        }
+        "postgres" => {
+            let url = std::env::var("KITH_BENCH_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = Db::connect(&url).await?;
+            admin
+                .execute_script(
+                    "DROP SCHEMA IF EXISTS kith_bench CASCADE; CREATE SCHEMA kith_bench",
+                )
+                .await?;
+            admin.close().await;
+            let options =
+                PgConnectOptions::from_str(&url)?.options([("search_path", "kith_bench,public")]);
+            Db::connect_postgres(options).await?
+        }
+        other => anyhow::bail!("unknown backend {other}; use sqlite, postgres or both"),
+    };
+    migrations::run(&db).await?;
+    Ok(db)
+}
+
+async fn run(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
+    println!("\n== {backend} ==");
+    let tenant =
+        NewTenant::parse("Bench MSP", "USD", "US", "UTC").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut tx = db.begin().await?;
+    let tenant_id = tenants::create(&mut tx, &tenant).await?;
+    let owner = NewUser {
+        email: Email::parse("bench@example.com").map_err(anyhow::Error::msg)?,
+        name: "Bench Owner".into(),
+        password_hash: kith_web::password::hash("bench password 123")
+            .map_err(anyhow::Error::msg)?,
+        role: Role::Owner,
+        time_zone: "UTC".into(),
+    };
+    let owner_id = users::create(&mut tx, tenant_id, &owner).await?;
+    tx.commit().await?;
+
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(7);
+    let lists = picklists::load(&db, tenant_id).await?;
+    let industries: Vec<i64> = lists.of(ListKind::Industry).map(|v| v.id).collect();
+    let lifecycles: Vec<i64> = lists.of(ListKind::Lifecycle).map(|v| v.id).collect();
+    insert_clients(
+        &db,
+        tenant_id,
+        owner_id.0,
+        args.clients,
+        &industries,
+        &lifecycles,
+        &mut rng,
+    )
+    .await?;
+    println!(
+        "generated {} clients in {:.1}s",
+        args.clients,
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    insert_contacts(&db, tenant_id, args.clients, args.contacts, &mut rng).await?;
+    println!(
+        "generated {} contacts in {:.1}s",
+        args.contacts,
+        started.elapsed().as_secs_f64()
+    );
+    analyze(&db).await?;
+
+    let (user, _) = users::find_for_login(&db, "bench@example.com")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("owner missing"))?;
+    let token = kith_web::auth::create_api_token(&db, &user, "bench", true).await?;
+    let app = kith_web::app(AppState::new(db.clone(), WebConfig::default()));
+
+    let labels = |kind| lists.of(kind).map(|v| v.label.clone()).collect::<Vec<_>>();
+    let industry_labels = labels(ListKind::Industry);
+    let lifecycle_labels = labels(ListKind::Lifecycle);
+    let mut pick = StdRng::seed_from_u64(11);
+
+    let mut client_paths = Vec::new();
+    for _ in 0..args.requests {
+        let industry = &industry_labels[pick.random_range(0..industry_labels.len())];
+        let lifecycle = &lifecycle_labels[pick.random_range(0..lifecycle_labels.len())];
+        client_paths.push(format!(
+            "/api/v1/clients?industry={}&lifecycle={}&limit=50",
+            enc(industry),
+            enc(lifecycle)
+        ));
+    }
+    let mut search_paths = Vec::new();
+    for _ in 0..args.requests {
+        let last = LAST_NAMES[pick.random_range(0..LAST_NAMES.len())];
+        let first = FIRST_NAMES[pick.random_range(0..FIRST_NAMES.len())];
+        // A mix of what people type: a surname fragment, a full name, an email fragment.
+        let query = match pick.random_range(0..3) {
+            0 => fold(last).chars().take(5).collect::<String>(),
+            1 => format!("{first} {last}"),
+            _ => format!("{}.{}", fold(first), fold(last)).replace(' ', ""),
+        };
+        search_paths.push(format!("/api/v1/contacts?search={}&limit=50", enc(&query)));
+    }
+
+    measure(
+        &app,
+        &token,
+        "client list, industry + lifecycle (API)",
+        &client_paths,
+    )
+    .await?;
+    measure(&app, &token, "contact search (API)", &search_paths).await?;
+    let page_paths: Vec<String> = client_paths
+        .iter()
+        .map(|p| {
+            p.replace("/api/v1/clients", "/crm/clients")
+                .replace("&limit=50", "")
+        })
+        .collect();
+    let session = page_session(&app, &db, tenant_id).await?;
+    measure_page(
+        &app,
+        &session,
+        "client list, industry + lifecycle (HTML page)",
+        &page_paths,
+    )
+    .await?;
+    let search_pages: Vec<String> = search_paths
+        .iter()
+        .map(|p| {
+            p.replace("/api/v1/contacts", "/crm/contacts")
+                .replace("&limit=50", "")
+        })
+        .collect();
+    measure_page(&app, &session, "contact search (HTML page)", &search_pages).await?;
+    db.close().await;
+    Ok(())
+}
+
+fn enc(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+async fn insert_clients(
+    db: &Db,
+    tenant: TenantId,
+    owner: i64,
+    count: usize,
+    industries: &[i64],
+    lifecycles: &[i64],
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    const BATCH: usize = 1000;
+    let stamp = now();
+    let mut done = 0;
+    while done < count {
+        let mut insert = Query::insert();
+        insert.into_table("clients").columns([
+            "tenant_id",
+            "name",
+            "name_sort",
+            "domains",
+            "industry_id",
+            "lifecycle_id",
+            "owner_id",
+            "search_text",
+            "created_at",
+            "updated_at",
+            "version",
+        ]);
+        for i in done..(done + BATCH).min(count) {
+            let name = format!(
+                "{} {} {} {i}",
+                WORDS[rng.random_range(0..WORDS.len())],
+                WORDS[rng.random_range(0..WORDS.len())],
+                SUFFIXES[rng.random_range(0..SUFFIXES.len())]
+            );
+            let domain = format!("{}{i}.example", fold(WORDS[i % WORDS.len()]));
+            let values: Vec<Expr> = vec![
+                tenant.0.into(),
+                name.clone().into(),
+                fold(&name).into(),
+                domain.clone().into(),
+                industries[rng.random_range(0..industries.len())].into(),
+                lifecycles[rng.random_range(0..lifecycles.len())].into(),
+                owner.into(),
+                document([name.as_str(), domain.as_str()]).into(),
+                stamp.into(),
+                stamp.into(),
+                1i64.into(),
+            ];
+            insert.values_panic(values);
+        }
+        let mut tx = db.begin().await?;
+        tx.execute(&insert).await?;
+        tx.commit().await?;
+        done = (done + BATCH).min(count);
+    }
+    Ok(())
+}
+
+async fn insert_contacts(
+    db: &Db,
+    tenant: TenantId,
+    clients: usize,
+    count: usize,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    const BATCH: usize = 1000;
+    let first_client: i64 = {
+        let query = Query::select()
+            .expr(Expr::col("id").min())
+            .from("clients")
+            .and_where(Expr::col("tenant_id").eq(tenant.0))
+            .to_owned();
+        db.scalar::<Option<i64>, _>(&query).await?.unwrap_or(1)
+    };
+    let stamp = now();
+    let mut done = 0;
+    let mut last_report = Instant::now();
+    while done < count {
+        let mut insert = Query::insert();
+        insert.into_table("contacts").columns([
+            "tenant_id",
+            "client_id",
+            "first_name",
+            "last_name",
+            "name_sort",
+            "email",
+            "email_normalized",
+            "types",
+            "preferred_channel",
+            "email_opt_out",
+            "phone_opt_out",
+            "sms_opt_out",
+            "search_text",
+            "created_at",
+            "updated_at",
+            "version",
+        ]);
+        for i in done..(done + BATCH).min(count) {
+            let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
+            let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
+            let email = format!(
+                "{}.{}.{i}@mail{}.example",
+                fold(first),
+                fold(last).replace(' ', ""),
+                i % 997
+            );
+            let client = first_client + rng.random_range(0..clients.max(1)) as i64;
+            let values: Vec<Expr> = vec![
+                tenant.0.into(),
+                client.into(),
+                first.into(),
+                last.into(),
+                kith_domain::contact::sort_name(Some(first), Some(last)).into(),
+                email.clone().into(),
+                email.to_lowercase().into(),
+                ",technical,".into(),
+                "email".into(),
+                false.into(),
+                false.into(),
+                false.into(),
+                document([first, last, email.as_str(), &format!("{first} {last}")]).into(),
+                stamp.into(),
+                stamp.into(),
+                1i64.into(),
+            ];
+            insert.values_panic(values);
+        }
+        let mut tx = db.begin().await?;
+        tx.execute(&insert).await?;
+        tx.commit().await?;
+        done = (done + BATCH).min(count);
+        if last_report.elapsed() > Duration::from_secs(30) {
+            println!("  … {done} contacts");
+            last_report = Instant::now();
+        }
+    }
+    Ok(())
+}
+
+/// Fresh planner statistics, as a live database would have.
+async fn analyze(db: &Db) -> anyhow::Result<()> {
+    match db.backend() {
+        kith_store::Backend::Sqlite => db.execute_script("ANALYZE; PRAGMA optimize;").await?,
+        kith_store::Backend::Postgres => db.execute_script("ANALYZE").await?,
+    }
+    Ok(())
+}
+
+/// Signs a session in directly and returns its cookie, for measuring the HTML pages.
+async fn page_session(app: &axum::Router, db: &Db, tenant: TenantId) -> anyhow::Result<String> {
+    let _ = (db, tenant);
+    let body = "email=bench%40example.com&password=bench+password+123";
+    let request = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))?;
+    let response = app.clone().oneshot(request).await?;
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("sign-in failed with {}", response.status()))?;
+    Ok(cookie.to_owned())
+}
+
+async fn measure(
+    app: &axum::Router,
+    token: &str,
+    label: &str,
+    paths: &[String],
+) -> anyhow::Result<()> {
+    let auth = format!("Bearer {token}");
+    time(label, paths, |path| {
+        let request = Request::get(path)
+            .header(header::AUTHORIZATION, auth.clone())
+            .body(Body::empty());
+        (app.clone(), request)
+    })
+    .await
+}
+
+async fn measure_page(
+    app: &axum::Router,
+    cookie: &str,
+    label: &str,
+    paths: &[String],
+) -> anyhow::Result<()> {
+    time(label, paths, |path| {
+        let request = Request::get(path)
+            .header(header::COOKIE, cookie.to_owned())
+            .body(Body::empty());
+        (app.clone(), request)
+    })
+    .await
+}
+
+async fn time<F>(label: &str, paths: &[String], make: F) -> anyhow::Result<()>
+where
+    F: Fn(&str) -> (axum::Router, Result<Request<Body>, axum::http::Error>),
+{
+    // One warm-up pass over a few requests, as a running server would be warm.
+    for path in paths.iter().take(5) {
+        let (app, request) = make(path);
+        app.oneshot(request?).await?;
+    }
+    let mut samples = Vec::with_capacity(paths.len());
+    let mut rows = 0usize;
+    for path in paths {
+        let (app, request) = make(path);
+        let started = Instant::now();
+        let response = app.oneshot(request?).await?;
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        samples.push(started.elapsed());
+        anyhow::ensure!(status == StatusCode::OK, "{path} answered {status}");
+        rows += body.len();
+    }
+    samples.sort_unstable();
+    let pick = |q: f64| {
+        samples[((samples.len() as f64 * q).ceil() as usize)
+            .saturating_sub(1)
+            .min(samples.len() - 1)]
+    };
+    println!(
+        "{label:<48} p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   ({} requests, {:.0} KB/response)",
+        ms(pick(0.50)),
+        ms(pick(0.99)),
+        ms(samples[samples.len() - 1]),
+        samples.len(),
+        rows as f64 / samples.len() as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
