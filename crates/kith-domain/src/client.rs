@@ -195,6 +195,9 @@ pub fn parse_tags(input: &[String]) -> Result<Vec<String>, String> {
         if tag.chars().count() > 50 {
             return Err(format!("\"{tag}\" is longer than 50 characters"));
         }
+        if tag.chars().any(char::is_control) {
+            return Err("a tag contains a control character; remove it".into());
+        }
         if !tags.iter().any(|t| search::fold(t) == search::fold(tag)) {
             tags.push(tag.to_owned());
         }

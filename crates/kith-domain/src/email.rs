@@ -1,6 +1,7 @@
 //! Email addresses.
 
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
 
 /// A syntactically plausible email address, trimmed, with its case kept as typed.
 ///
@@ -14,7 +15,9 @@ const MAX_LENGTH: usize = 254;
 
 impl Email {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let value = input.trim();
+        // One address, one spelling: composed (NFC) Unicode, so `josé` typed two ways matches.
+        let composed: String = input.trim().nfc().collect();
+        let value = composed.as_str();
         if value.is_empty() {
             return Err("is required".into());
         }
@@ -33,7 +36,9 @@ impl Email {
             && !domain.contains("..");
         if local.is_empty()
             || !domain_ok
-            || value.chars().any(|c| c.is_whitespace() || c.is_control())
+            || value
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
         {
             return Err(format!("\"{value}\" is not a valid email address"));
         }
@@ -48,6 +53,11 @@ impl Email {
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()
     }
+}
+
+/// Zero-width and direction-control characters: invisible, so never part of a real address.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 impl fmt::Display for Email {
@@ -75,6 +85,14 @@ mod tests {
                 .normalized(),
             "ana+crm@example.com"
         );
+    }
+
+    #[test]
+    fn composed_and_decomposed_spellings_are_one_address() {
+        let composed = Email::parse("jos\u{e9}@example.com").expect("valid");
+        let decomposed = Email::parse("jose\u{301}@example.com").expect("valid");
+        assert_eq!(composed.normalized(), decomposed.normalized());
+        assert!(Email::parse("ana\u{200B}@example.com").is_err());
     }
 
     #[test]

@@ -24,6 +24,9 @@ impl Phone {
         if raw.chars().count() > 40 {
             return Err("is longer than 40 characters".into());
         }
+        if raw.chars().any(char::is_control) {
+            return Err("contains a control character; remove it".into());
+        }
         if !raw.chars().any(|c| c.is_ascii_digit()) {
             return Err(format!("\"{raw}\" has no digits"));
         }

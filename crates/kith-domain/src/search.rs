@@ -16,7 +16,18 @@ pub fn fold(text: &str) -> String {
     let mut pending_space = false;
 
     for c in text.nfkd() {
-        if is_combining_mark(c) || APOSTROPHES.contains(&c) {
+        if is_combining_mark(c)
+            || APOSTROPHES.contains(&c)
+            || (c.is_control() && !c.is_whitespace())
+        {
+            continue;
+        }
+        if let Some(plain) = plain_letters(c) {
+            if pending_space {
+                folded.push(' ');
+                pending_space = false;
+            }
+            folded.push_str(plain);
             continue;
         }
         if c.is_whitespace() {
@@ -30,6 +41,23 @@ pub fn fold(text: &str) -> String {
         folded.extend(c.to_lowercase());
     }
     folded
+}
+
+/// Latin letters that carry no combining mark to strip, spelled the way people type them
+/// without the special key: `Łódź` → `lodz`, `Søren` → `soren`, `Straße` → `strasse`.
+fn plain_letters(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ł' | 'Ł' => "l",
+        'ø' | 'Ø' => "o",
+        'ß' | 'ẞ' => "ss",
+        'æ' | 'Æ' => "ae",
+        'œ' | 'Œ' => "oe",
+        'đ' | 'Đ' | 'ð' | 'Ð' => "d",
+        'þ' | 'Þ' => "th",
+        'ı' => "i",
+        'ħ' | 'Ħ' => "h",
+        _ => return None,
+    })
 }
 
 /// Builds a record's stored search text from its searchable parts, folded and joined.
@@ -64,6 +92,18 @@ mod tests {
     #[test]
     fn sql_wildcards_are_plain_characters() {
         assert_eq!(fold("50%_off\\"), "50%_off\\");
+    }
+
+    #[test]
+    fn letters_without_marks_fold_too() {
+        assert_eq!(fold("Łódź"), "lodz");
+        assert_eq!(fold("Søren Ærø"), "soren aero");
+        assert_eq!(fold("Straße"), "strasse");
+    }
+
+    #[test]
+    fn control_characters_vanish() {
+        assert_eq!(fold("ag\u{0}x"), "agx");
     }
 
     #[test]

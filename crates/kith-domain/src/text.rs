@@ -36,6 +36,12 @@ pub fn optional_block(input: Option<&str>, max: usize) -> Result<Option<String>,
     if length > max {
         return Err(format!("is {length} characters long; the limit is {max}"));
     }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("contains a control character (such as a NUL byte); remove it".into());
+    }
     Ok(Some(value.replace("\r\n", "\n")))
 }
 
@@ -69,6 +75,15 @@ mod tests {
         );
         assert_eq!(required_line("  ", 3), Err("is required".into()));
         assert!(required_line("a\tb", 10).is_err());
+    }
+
+    #[test]
+    fn blocks_keep_lines_but_refuse_nul() {
+        assert_eq!(
+            optional_block(Some("a\r\nb\tc"), 100),
+            Ok(Some("a\nb\tc".into()))
+        );
+        assert!(optional_block(Some("a\u{0}b"), 100).is_err());
     }
 
     #[test]

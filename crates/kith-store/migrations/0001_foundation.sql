@@ -51,7 +51,7 @@ CREATE TABLE sessions (
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX sessions_by_user ON sessions (tenant_id, user_id);
-CREATE INDEX sessions_by_expiry ON sessions (tenant_id, expires_at);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
 CREATE TABLE api_tokens (
     tenant_id BIGINT NOT NULL,

@@ -364,7 +364,7 @@ pub async fn create(
         .values_panic(all_values)
         .returning_col("id")
         .to_owned();
-    let id = ContactId(tx.scalar(&insert).await?);
+    let id = ContactId(tx.scalar(&insert).await.map_err(email_taken)?);
 
     write_phones(tx, tenant, id, fields).await?;
     tags::set(tx, tenant, Tagged::Contact, id.0, &fields.tags).await?;
@@ -407,7 +407,7 @@ pub async fn update(
         .and_where(Expr::col("tenant_id").eq(tenant.0))
         .and_where(Expr::col("id").eq(id.0))
         .and_where(Expr::col("version").eq(version));
-    if tx.execute(&update).await? == 0 {
+    if tx.execute(&update).await.map_err(email_taken)? == 0 {
         return Err(StoreError::Stale {
             current: version + 1,
         });
@@ -448,6 +448,16 @@ pub async fn delete(
         .to_owned();
     tx.execute(&delete).await?;
     Ok(())
+}
+
+/// A unique-index refusal on insert or update can only be the primary email: another request
+/// took it between our check and our write.
+fn email_taken(error: StoreError) -> StoreError {
+    if error.is_unique_violation() {
+        Invalid::one("email", "is already the primary email of another contact").into()
+    } else {
+        error
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, Source)] = &[
             postgres: include_str!("../migrations/0002_search.postgres.sql"),
         },
     ),
+    (
+        3,
+        "setup guard",
+        Source::Shared(include_str!("../migrations/0003_setup_guard.sql")),
+    ),
 ];
 
 /// Fills in a shared migration's placeholders for `backend`.

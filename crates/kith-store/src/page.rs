@@ -128,6 +128,11 @@ impl Cursor {
             .map_err(|_| "is not a cursor this API issued".to_owned())?;
         let cursor: Cursor = serde_json::from_slice(&bytes)
             .map_err(|_| "is not a cursor this API issued".to_owned())?;
+        if sort.column.kind == SortValue::Time
+            && DateTime::parse_from_rfc3339(&cursor.value).is_err()
+        {
+            return Err("is not a cursor this API issued".to_owned());
+        }
         if cursor.sort != sort.param() {
             return Err(format!(
                 "was issued for sort \"{}\", not \"{}\"",
@@ -167,7 +172,12 @@ impl Paging {
         query.limit(self.limit() + 1);
         match self {
             Paging::Numbered { page, .. } => {
-                query.offset(page.saturating_sub(1) * self.limit());
+                // Far past the end is simply empty; keep the offset within what SQL can take.
+                let offset = Ord::min(
+                    page.saturating_sub(1).saturating_mul(self.limit()),
+                    i64::MAX as u64,
+                );
+                query.offset(offset);
             }
             Paging::After {
                 cursor: Some(cursor),

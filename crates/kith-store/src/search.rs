@@ -26,9 +26,13 @@ const TRIGRAM: usize = 3;
 /// A condition matching rows whose folded search text contains the folded `query`, or `None`
 /// when the query is blank. `%`, `_` and `\` in the query match themselves.
 pub fn condition(backend: Backend, table: Searchable, query: &str) -> Option<Expr> {
+    if query.trim().is_empty() {
+        return None;
+    }
     let needle = fold(query);
     if needle.is_empty() {
-        return None;
+        // Typed, but nothing searchable (only apostrophes, say): nothing matches.
+        return Some(Expr::cust("1 = 0"));
     }
     let name = table.table();
 

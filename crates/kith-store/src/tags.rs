@@ -3,7 +3,7 @@
 use crate::{Db, Result, Tx};
 use kith_domain::TenantId;
 use kith_domain::search::fold;
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use std::collections::HashMap;
 
 /// Which kind of record a tag is attached to.
@@ -33,25 +33,25 @@ impl Tagged {
 pub async fn ensure(tx: &mut Tx, tenant: TenantId, names: &[String]) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(names.len());
     for name in names {
+        // Two requests may add the same new tag at once: insert if missing, then read.
+        let insert = Query::insert()
+            .into_table("tags")
+            .columns(["tenant_id", "name", "name_folded"])
+            .values_panic([tenant.0.into(), name.clone().into(), fold(name).into()])
+            .on_conflict(
+                OnConflict::columns(["tenant_id", "name_folded"])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        tx.execute(&insert).await?;
         let find = Query::select()
             .column("id")
             .from("tags")
             .and_where(Expr::col("tenant_id").eq(tenant.0))
             .and_where(Expr::col("name_folded").eq(fold(name)))
             .to_owned();
-        let id = match tx.fetch_optional::<(i64,), _>(&find).await? {
-            Some((id,)) => id,
-            None => {
-                let insert = Query::insert()
-                    .into_table("tags")
-                    .columns(["tenant_id", "name", "name_folded"])
-                    .values_panic([tenant.0.into(), name.clone().into(), fold(name).into()])
-                    .returning_col("id")
-                    .to_owned();
-                tx.scalar(&insert).await?
-            }
-        };
-        ids.push(id);
+        ids.push(tx.scalar(&find).await?);
     }
     Ok(ids)
 }

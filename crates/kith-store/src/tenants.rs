@@ -26,8 +26,19 @@ const COLUMNS: [&str; 6] = [
     "created_at",
 ];
 
-/// Creates a tenant with the default pick lists.
+/// Creates a tenant with the default pick lists. Names are unique, ignoring case and accents,
+/// since the CLI picks workspaces by name.
 pub async fn create(tx: &mut Tx, tenant: &NewTenant) -> Result<TenantId> {
+    let names = Query::select().column("name").from("tenants").to_owned();
+    let taken: Vec<(String,)> = tx.fetch_all(&names).await?;
+    let wanted = kith_domain::search::fold(&tenant.name);
+    if taken
+        .iter()
+        .any(|(name,)| kith_domain::search::fold(name) == wanted)
+    {
+        return Err(name_taken(&tenant.name));
+    }
+
     let insert = Query::insert()
         .into_table("tenants")
         .columns([
@@ -46,7 +57,13 @@ pub async fn create(tx: &mut Tx, tenant: &NewTenant) -> Result<TenantId> {
         ])
         .returning_col("id")
         .to_owned();
-    let id = TenantId(tx.scalar(&insert).await?);
+    let id = TenantId(tx.scalar(&insert).await.map_err(|e| {
+        if e.is_unique_violation() {
+            name_taken(&tenant.name)
+        } else {
+            e
+        }
+    })?);
 
     crate::picklists::create_defaults(tx, id).await?;
     Ok(id)
@@ -94,4 +111,29 @@ pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
         .order_by("id", sea_query::Order::Asc)
         .to_owned();
     db.fetch_all(&query).await
+}
+
+fn name_taken(name: &str) -> crate::StoreError {
+    kith_domain::Invalid::one(
+        "name",
+        format!("a workspace called \"{name}\" already exists"),
+    )
+    .into()
+}
+
+/// Marks first-run setup as done. A second setup, even a concurrent one, gets
+/// [`crate::StoreError::InUse`].
+pub async fn mark_set_up(tx: &mut Tx) -> Result<()> {
+    let insert = Query::insert()
+        .into_table("installation")
+        .columns(["id", "set_up_at"])
+        .values_panic([1i32.into(), now().into()])
+        .to_owned();
+    match tx.execute(&insert).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_unique_violation() => Err(crate::StoreError::InUse(
+            "Kith is already set up. Sign in instead.".into(),
+        )),
+        Err(e) => Err(e),
+    }
 }

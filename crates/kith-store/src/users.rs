@@ -81,7 +81,13 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, user: &NewUser) -> Result<Use
         .columns(["email_normalized", "tenant_id", "user_id"])
         .values_panic([email_normalized.into(), tenant.0.into(), id.into()])
         .to_owned();
-    tx.execute(&directory).await?;
+    tx.execute(&directory).await.map_err(|e| {
+        if e.is_unique_violation() {
+            Invalid::one("email", "is already used by another user").into()
+        } else {
+            e
+        }
+    })?;
     Ok(UserId(id))
 }
 

@@ -8,6 +8,7 @@ use axum::http::Method;
 use axum::routing::MethodFilter;
 use axum::routing::{MethodRouter, on};
 use std::collections::BTreeMap;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -142,7 +143,9 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::identify,
         ))
+        .layer(axum::middleware::from_fn(api::problems))
         .layer(axum::middleware::from_fn(pages::ops::security_headers))
+        .layer(CatchPanicLayer::custom(pages::ops::panicked))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(crate::views::request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -218,6 +218,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .with_context(|| format!("could not open {}", file.display()))?;
             let report = import::run(&db, TenantId(tenant.id), entity, input).await?;
             print!("{report}");
+            if report.stopped.is_some() {
+                bail!("the import did not finish");
+            }
         }
         Command::Demo { email, password } => demo(&db, &email, &password).await?,
     }

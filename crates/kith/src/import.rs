@@ -45,6 +45,8 @@ pub struct Report {
     pub clients_created: u64,
     pub ignored_columns: Vec<String>,
     pub new_list_values: Vec<String>,
+    /// Set when the import stopped early; rows after that point were not read.
+    pub stopped: Option<String>,
 }
 
 impl fmt::Display for Report {
@@ -57,6 +59,12 @@ impl fmt::Display for Report {
             self.skipped.len(),
             self.failed.len()
         )?;
+        if let Some(reason) = &self.stopped {
+            writeln!(
+                f,
+                "The import stopped at {reason}. Rows after it were not read; rows before it are saved."
+            )?;
+        }
         if self.clients_created > 0 {
             writeln!(
                 f,
@@ -359,6 +367,8 @@ pub async fn run(
         report: Report::default(),
         seen: HashMap::new(),
         parents: Vec::new(),
+        pending_clients: 0,
+        pending_values: Vec::new(),
     };
     importer.report.ignored_columns = importer.mapping.ignored.clone();
 
@@ -383,12 +393,22 @@ pub async fn run(
             );
             continue;
         }
-        match entity {
-            Entity::Clients => importer.client_row(row, &record).await?,
-            Entity::Contacts => importer.contact_row(row, &record).await?,
+        importer.pending_clients = 0;
+        importer.pending_values.clear();
+        let outcome = match entity {
+            Entity::Clients => importer.client_row(row, &record).await,
+            Entity::Contacts => importer.contact_row(row, &record).await,
+        };
+        // A failure the row itself did not cause (the database went away): stop, and say
+        // where, so the report still accounts for every row read so far.
+        if let Err(error) = outcome {
+            importer.report.stopped = Some(format!("row {row}: {error:#}"));
+            return Ok(importer.report);
         }
     }
-    importer.link_parents().await?;
+    if let Err(error) = importer.link_parents().await {
+        importer.report.stopped = Some(format!("while linking parent clients: {error:#}"));
+    }
     Ok(importer.report)
 }
 
@@ -402,6 +422,9 @@ struct Importer<'a> {
     seen: HashMap<String, u64>,
     /// Clients whose parent is named in the file: (row, client, parent name).
     parents: Vec<(u64, ClientId, String)>,
+    /// What the current row added, booked only if its transaction commits.
+    pending_clients: u64,
+    pending_values: Vec<String>,
 }
 
 impl Importer<'_> {
@@ -429,7 +452,6 @@ impl Importer<'_> {
             self.skip(row, format!("same client name as row {first}"));
             return Ok(());
         }
-        self.seen.insert(key, row);
 
         let mut tx = self.db.begin().await?;
         if clients::find_by_name(&mut tx, self.tenant, &name)
@@ -486,9 +508,16 @@ impl Importer<'_> {
                 return Ok(());
             }
         };
-        let id = clients::create(&mut tx, self.tenant, &fields, None).await?;
+        let id = match clients::create(&mut tx, self.tenant, &fields, None).await {
+            Ok(id) => id,
+            Err(StoreError::Invalid(invalid)) => {
+                self.fail(row, invalid.to_string());
+                return Ok(());
+            }
+            Err(other) => return Err(other.into()),
+        };
         tx.commit().await?;
-        self.report.created += 1;
+        self.committed(row, key);
         if let Some(parent) = self.mapping.value(record, "parent") {
             self.parents.push((row, id, parent));
         }
@@ -529,7 +558,7 @@ impl Importer<'_> {
         picklists::ensure(tx, self.tenant, kind, &label).await?;
         let added = format!("{} \"{}\"", kind.as_str(), label.trim());
         if !self.report.new_list_values.contains(&added) {
-            self.report.new_list_values.push(added);
+            self.pending_values.push(added);
         }
         Ok(Some(label))
     }
@@ -568,12 +597,13 @@ impl Importer<'_> {
             .collect();
 
         if let Some(email) = emails.first() {
-            let key = email.trim().to_lowercase();
+            let key = kith_domain::Email::parse(email)
+                .map(|e| e.normalized())
+                .unwrap_or_else(|_| email.trim().to_lowercase());
             if let Some(first) = self.seen.get(&key) {
                 self.skip(row, format!("same email as row {first}"));
                 return Ok(());
             }
-            self.seen.insert(key, row);
         }
 
         let input = ContactInput {
@@ -615,7 +645,13 @@ impl Importer<'_> {
             return Ok(());
         }
         if let Some(company) = self.mapping.value(record, "company") {
-            fields.client_id = Some(self.client_for(&mut tx, row, &company).await?);
+            match self.client_for(&mut tx, &company).await? {
+                Ok(id) => fields.client_id = Some(id),
+                Err(message) => {
+                    self.fail(row, format!("company: {message}"));
+                    return Ok(());
+                }
+            }
         }
         let actor = Actor {
             user: None,
@@ -624,7 +660,12 @@ impl Importer<'_> {
         match contacts::create(&mut tx, self.tenant, &fields, actor).await {
             Ok(_) => {
                 tx.commit().await?;
-                self.report.created += 1;
+                let key = fields
+                    .email
+                    .as_ref()
+                    .map(|e| e.normalized())
+                    .unwrap_or_default();
+                self.committed(row, key);
             }
             Err(StoreError::Invalid(invalid)) => self.fail(row, invalid.to_string()),
             Err(other) => return Err(other.into()),
@@ -633,25 +674,42 @@ impl Importer<'_> {
     }
 
     /// The client called `name`, created when none exists yet.
+    /// The client called `name`, created (inside the row's transaction) when none exists yet.
+    /// `Err` says why the company cannot become a client.
     async fn client_for(
         &mut self,
         tx: &mut kith_store::Tx,
-        row: u64,
         name: &str,
-    ) -> anyhow::Result<i64> {
+    ) -> anyhow::Result<Result<i64, String>> {
         if let Some(id) = clients::find_by_name(tx, self.tenant, name).await? {
-            return Ok(id);
+            return Ok(Ok(id));
         }
         let lists = picklists::load(self.db, self.tenant).await?;
         let input = ClientInput {
             name: name.to_owned(),
             ..Default::default()
         };
-        let fields = ClientFields::parse(&input, &lists, &self.country)
-            .map_err(|e| anyhow::anyhow!("row {row}: the company cannot become a client: {e}"))?;
+        let fields = match ClientFields::parse(&input, &lists, &self.country) {
+            Ok(fields) => fields,
+            Err(invalid) => return Ok(Err(invalid.to_string())),
+        };
         let id = clients::create(tx, self.tenant, &fields, None).await?;
-        self.report.clients_created += 1;
-        Ok(id.0)
+        self.pending_clients += 1;
+        Ok(Ok(id.0))
+    }
+
+    /// Books a row whose transaction committed: its key, and what it added along the way.
+    fn committed(&mut self, row: u64, key: String) {
+        self.report.created += 1;
+        if !key.is_empty() {
+            self.seen.insert(key, row);
+        }
+        self.report.clients_created += std::mem::take(&mut self.pending_clients);
+        for value in std::mem::take(&mut self.pending_values) {
+            if !self.report.new_list_values.contains(&value) {
+                self.report.new_list_values.push(value);
+            }
+        }
     }
 
     /// Links clients to parents named in the file, once every row is in.

@@ -80,14 +80,14 @@ impl ClientOut {
     fn as_input(&self) -> ClientIn {
         ClientIn {
             name: self.name.clone(),
-            domains: self.domains.clone(),
+            domains: Some(self.domains.clone()),
             website: self.website.clone(),
             phone: self.phone.clone(),
             address: self.address.clone(),
             client_type: self.client_type.clone(),
             lifecycle: self.lifecycle.clone(),
             industry: self.industry.clone(),
-            tags: self.tags.clone(),
+            tags: Some(self.tags.clone()),
             owner: self.owner,
             parent: self.parent,
             notes: self.notes.clone(),
@@ -102,8 +102,8 @@ impl ClientOut {
 pub struct ClientIn {
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
-    pub domains: Vec<String>,
+    /// `null` or left out: none.
+    pub domains: Option<Vec<String>>,
     pub website: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
@@ -111,8 +111,7 @@ pub struct ClientIn {
     pub client_type: Option<String>,
     pub lifecycle: Option<String>,
     pub industry: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
+    pub tags: Option<Vec<String>>,
     pub owner: Option<i64>,
     pub parent: Option<i64>,
     pub notes: Option<String>,
@@ -125,14 +124,14 @@ impl ClientIn {
     fn into_input(self) -> ClientInput {
         ClientInput {
             name: self.name,
-            domains: Some(self.domains.join(" ")),
+            domains: Some(self.domains.unwrap_or_default().join(" ")),
             website: self.website,
             phone: self.phone,
             address: self.address,
             client_type: self.client_type,
             lifecycle: self.lifecycle,
             industry: self.industry,
-            tags: self.tags,
+            tags: self.tags.unwrap_or_default(),
             owner_id: self.owner,
             parent_id: self.parent,
             notes: self.notes,
@@ -290,7 +289,7 @@ pub async fn update(
     me.may_write().map_err(ApiError::forbidden)?;
     let current = load(&state, &me, id).await?;
     let patch: serde_json::Value = parse_json(&body)?;
-    let body_version = patch.get("version").and_then(serde_json::Value::as_i64);
+    let body_version = super::body_version(&patch)?;
     let version =
         expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
     if version != current.version {
@@ -301,12 +300,7 @@ pub async fn update(
 
     let mut merged = serde_json::to_value(current.as_input()).unwrap_or_default();
     merge_patch(&mut merged, &patch);
-    let fields = check(
-        &state,
-        &me,
-        serde_json::from_value(merged).map_err(|e| super::json_error(&e))?,
-    )
-    .await?;
+    let fields = check(&state, &me, super::from_value(merged)?).await?;
 
     let mut tx = state.db.begin().await?;
     match clients::update(&mut tx, me.tenant(), ClientId(id), version, &fields).await {

@@ -135,23 +135,24 @@ impl ContactOut {
             title: self.title.clone(),
             client: self.client,
             email: self.email.clone(),
-            other_emails: self.other_emails.clone(),
-            phones: self
-                .phones
-                .iter()
-                .map(|p| PhoneIn {
-                    label: p.label.clone(),
-                    number: p.number.clone(),
-                })
-                .collect(),
-            types: self.types.clone(),
+            other_emails: Some(self.other_emails.clone()),
+            phones: Some(
+                self.phones
+                    .iter()
+                    .map(|p| PhoneIn {
+                        label: p.label.clone(),
+                        number: p.number.clone(),
+                    })
+                    .collect(),
+            ),
+            types: Some(self.types.clone()),
             preferred_channel: Some(self.preferred_channel.clone()),
-            opt_out: OptOutsIn {
+            opt_out: Some(OptOutsIn {
                 email: Some(self.opt_out.email.opted_out),
                 phone: Some(self.opt_out.phone.opted_out),
                 sms: Some(self.opt_out.sms.opted_out),
-            },
-            tags: self.tags.clone(),
+            }),
+            tags: Some(self.tags.clone()),
             owner: self.owner,
             notes: self.notes.clone(),
             version: None,
@@ -186,17 +187,12 @@ pub struct ContactIn {
     pub title: Option<String>,
     pub client: Option<i64>,
     pub email: Option<String>,
-    #[serde(default)]
-    pub other_emails: Vec<String>,
-    #[serde(default)]
-    pub phones: Vec<PhoneIn>,
-    #[serde(default)]
-    pub types: Vec<String>,
+    pub other_emails: Option<Vec<String>>,
+    pub phones: Option<Vec<PhoneIn>>,
+    pub types: Option<Vec<String>>,
     pub preferred_channel: Option<String>,
-    #[serde(default)]
-    pub opt_out: OptOutsIn,
-    #[serde(default)]
-    pub tags: Vec<String>,
+    pub opt_out: Option<OptOutsIn>,
+    pub tags: Option<Vec<String>>,
     pub owner: Option<i64>,
     pub notes: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,19 +207,23 @@ impl ContactIn {
             title: self.title,
             client_id: self.client,
             email: self.email,
-            other_emails: self.other_emails,
+            other_emails: self.other_emails.unwrap_or_default(),
             phones: self
                 .phones
+                .unwrap_or_default()
                 .into_iter()
                 .map(|p| PhoneInput {
                     label: p.label,
                     number: p.number,
                 })
                 .collect(),
-            types: self.types,
+            types: self.types.unwrap_or_default(),
             preferred_channel: self.preferred_channel,
-            opt_out: [self.opt_out.email, self.opt_out.phone, self.opt_out.sms],
-            tags: self.tags,
+            opt_out: {
+                let wishes = self.opt_out.unwrap_or_default();
+                [wishes.email, wishes.phone, wishes.sms]
+            },
+            tags: self.tags.unwrap_or_default(),
             owner_id: self.owner,
             notes: self.notes,
         }
@@ -394,7 +394,7 @@ pub async fn update(
     me.may_write().map_err(ApiError::forbidden)?;
     let current = load(&state, &me, id).await?;
     let patch: serde_json::Value = parse_json(&body)?;
-    let body_version = patch.get("version").and_then(serde_json::Value::as_i64);
+    let body_version = super::body_version(&patch)?;
     let version =
         expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
     if version != current.version {
@@ -405,12 +405,7 @@ pub async fn update(
 
     let mut merged = serde_json::to_value(current.as_input()).unwrap_or_default();
     merge_patch(&mut merged, &patch);
-    let fields = check(
-        &state,
-        &me,
-        serde_json::from_value(merged).map_err(|e| super::json_error(&e))?,
-    )
-    .await?;
+    let fields = check(&state, &me, super::from_value(merged)?).await?;
 
     let mut tx = state.db.begin().await?;
     match contacts::update(

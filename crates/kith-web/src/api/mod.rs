@@ -43,22 +43,88 @@ pub fn expected_version(
         })
 }
 
-/// Reads a JSON body, naming what is wrong with it.
+/// Reads a JSON body, naming the field that is wrong (`name`, `phones[1].number`).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| json_error(&e))
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| field_error(e.path().to_string(), e.inner()))?;
+    deserializer
+        .end()
+        .map_err(|e| field_error(".".into(), &e))?;
+    Ok(value)
 }
 
-fn json_error(error: &serde_json::Error) -> ApiError {
+/// Converts an already-parsed JSON value, naming the field that is wrong.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| field_error(e.path().to_string(), e.inner()))
+}
+
+fn field_error(path: String, error: &serde_json::Error) -> ApiError {
     let message = error.to_string();
-    // serde names the offending field in its message ("unknown field `nmae`", "missing field
-    // `name`", "invalid type … at line 1 column 9"); pull the name out for the `field` entry.
-    let field = message
+    // An unknown or missing field is named in the message, not the path.
+    let named = message
         .split('`')
         .nth(1)
-        .filter(|_| message.contains("field"))
-        .unwrap_or("body")
-        .to_owned();
+        .filter(|_| message.contains(" field "));
+    let field = match (named, path.as_str()) {
+        (Some(name), _) => name.to_owned(),
+        (None, "." | "") => "body".to_owned(),
+        (None, path) => path.to_owned(),
+    };
     ApiError::bad_field(&field, message)
+}
+
+/// The version named in a PATCH body, if any; a version that is not a whole number is an error.
+pub fn body_version(patch: &serde_json::Value) -> Result<Option<i64>, ApiError> {
+    match patch.get("version") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => value.as_i64().map(Some).ok_or_else(|| {
+            ApiError::bad_field(
+                "version",
+                "must be the record's version, a whole number such as 3",
+            )
+        }),
+    }
+}
+
+/// Middleware: errors raised before a handler runs (a body over the size limit, an id that is
+/// not a number, a wrong method) come from the framework as plain text; on the API they are
+/// turned into problem details like every other error.
+pub async fn problems(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.starts_with("application/problem+json") || v.starts_with("application/json")
+        });
+    if !is_api || is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let title = status.canonical_reason().unwrap_or("Error");
+    ApiError::new(
+        status,
+        title,
+        if detail.is_empty() {
+            title.to_owned()
+        } else {
+            detail
+        },
+    )
+    .into_response()
 }
 
 /// Reads `sort`, `limit` and `cursor`.

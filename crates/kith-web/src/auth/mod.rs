@@ -140,7 +140,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         return next.run(request).await;
     }
     let is_api = request.uri().path().starts_with("/api/");
-    let identity = match resolve(&state, request.headers()).await {
+    let identity = match resolve(&state, request.headers(), is_api).await {
         Ok(identity) => identity,
         Err(error) => return error.respond(is_api),
     };
@@ -204,13 +204,21 @@ fn is_safe(method: &Method) -> bool {
 }
 
 /// Finds the identity from a bearer token (preferred) or the session cookie.
-async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Identity>, Refusal> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(Refusal::BadToken)?;
+async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+    is_api: bool,
+) -> Result<Option<Identity>, Refusal> {
+    // API tokens are for the API only: on the pages (settings included) a token is no sign-in,
+    // so a read-only token can never revoke tokens or change a profile there.
+    if let Some(value) = headers.get(header::AUTHORIZATION)
+        && is_api
+    {
+        let text = value.to_str().map_err(|_| Refusal::BadToken)?;
+        let (scheme, token) = text.split_once(' ').ok_or(Refusal::BadToken)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(Refusal::BadToken);
+        }
         return resolve_token(state, token.trim()).await.map(Some);
     }
     let Some(cookie) = cookie_value(headers, SESSION_COOKIE) else {

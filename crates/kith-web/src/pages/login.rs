@@ -94,9 +94,16 @@ pub async fn logout(
 }
 
 /// Only local paths are followed after sign-in, so a crafted link cannot send the user away.
+/// Browsers drop tabs and new lines from URLs (`/\t/evil.example` becomes `//evil.example`),
+/// so any whitespace or control character disqualifies the path.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
@@ -116,5 +123,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
     }
 }

@@ -56,3 +56,9 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     }
     response
 }
+
+/// A handler that panicked: log it once and answer 500 instead of dropping the connection.
+pub fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    PageError::Internal("panic".into()).into_response()
+}

@@ -78,7 +78,12 @@ pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Respon
         }
     };
 
+    // The setup mark makes a second, concurrent setup fail instead of adding a workspace.
     let mut tx = state.db.begin().await?;
+    tenants::mark_set_up(&mut tx).await.map_err(|e| match e {
+        kith_store::StoreError::InUse(message) => PageError::Forbidden(message),
+        other => other.into(),
+    })?;
     let tenant_id = tenants::create(&mut tx, &tenant).await?;
     let user_id = users::create(&mut tx, tenant_id, &owner).await?;
     tx.commit().await?;

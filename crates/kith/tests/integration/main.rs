@@ -5,6 +5,7 @@ mod harness;
 mod api_clients;
 mod api_contacts;
 mod demo_data;
+mod hardening;
 mod isolation;
 mod pages;
 mod pagination;
