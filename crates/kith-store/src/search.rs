@@ -2,7 +2,7 @@
 
 use crate::Backend;
 use kith_domain::search::fold;
-use sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_query::{Alias, Expr, ExprTrait, LikeExpr};
 
 /// Tables with a `search_text` column and a search index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,7 @@ impl Searchable {
     }
 }
 
-/// The shortest query the trigram indexes can answer; shorter ones scan.
+/// The shortest query the trigram indexes can answer; shorter ones match name prefixes.
 const TRIGRAM: usize = 3;
 
 /// A condition matching rows whose folded search text contains the folded `query`, or `None`
@@ -36,7 +36,11 @@ pub fn condition(backend: Backend, table: Searchable, query: &str) -> Option<Exp
     }
     let name = table.table();
 
-    if backend == Backend::Sqlite && needle.chars().count() >= TRIGRAM {
+    if needle.chars().count() < TRIGRAM {
+        return Some(name_prefix(name, &needle));
+    }
+
+    if backend == Backend::Sqlite {
         // An FTS5 phrase matches a substring under the trigram tokenizer; quoting makes every
         // character literal.
         let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
@@ -47,6 +51,29 @@ pub fn condition(backend: Backend, table: Searchable, query: &str) -> Option<Exp
     // PostgreSQL's trigram GIN index serves this LIKE directly.
     let pattern = format!("%{}%", escape_like(&needle));
     Some(Expr::col((name, "search_text")).like(LikeExpr::new(pattern).escape('\\')))
+}
+
+/// One or two characters cannot use the trigram indexes, and as a substring they match most
+/// of a large list anyway; they match the start of the sort name instead (a client's name, a
+/// contact's last name), through the sort index. "wu" finds Wu and Wunsch.
+fn name_prefix(table: &str, needle: &str) -> Expr {
+    let column = Expr::col((Alias::new(table), Alias::new("name_sort")));
+    column
+        .clone()
+        .gte(needle.to_owned())
+        .and(column.lt(prefix_end(needle)))
+}
+
+/// The smallest string after every string that starts with `prefix`: its last character
+/// moved up by one ("wu" → "wv"), which holds under binary and linguistic collations alike.
+fn prefix_end(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    let last = chars.pop().unwrap_or_default();
+    let next = (u32::from(last) + 1..=u32::from(char::MAX))
+        .find_map(char::from_u32)
+        .unwrap_or(char::MAX);
+    chars.push(next);
+    chars.into_iter().collect()
 }
 
 /// Escapes LIKE's wildcards so they match literally.
@@ -64,6 +91,13 @@ fn escape_like(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_ranges_end_after_the_prefix() {
+        assert_eq!(prefix_end("wu"), "wv");
+        assert_eq!(prefix_end("a"), "b");
+        assert_eq!(prefix_end("z\u{D7FF}"), "z\u{E000}");
+    }
 
     #[test]
     fn wildcards_are_escaped() {

@@ -97,6 +97,38 @@ const LAST_NAMES: &[&str] = &[
     "Yilmaz",
     "Andersen",
 ];
+/// Syllables that build a few thousand more surnames, so that names repeat the way real ones do
+/// (a few common, most rare) instead of forty names covering a million people.
+const SURNAME_STARTS: &[&str] = &[
+    "An", "Ber", "Cal", "Dor", "El", "Fen", "Gal", "Har", "Ist", "Jon", "Kel", "Lin", "Mar", "Nor",
+    "Ol", "Pet", "Quin", "Ros", "Sta", "Tor", "Ul", "Van", "Wil", "Yar", "Zel",
+];
+const SURNAME_MIDDLES: &[&str] = &["", "a", "e", "i", "o", "dr", "ns", "rt"];
+const SURNAME_ENDS: &[&str] = &[
+    "son", "berg", "ton", "ley", "man", "ski", "ez", "ini", "sen", "ford", "well", "stein", "ard",
+    "ow", "ic",
+];
+
+/// Every surname the generator uses: the real ones above first (the most common), then
+/// the built ones.
+fn surnames() -> Vec<String> {
+    let mut names: Vec<String> = LAST_NAMES.iter().map(|s| (*s).to_owned()).collect();
+    for start in SURNAME_STARTS {
+        for middle in SURNAME_MIDDLES {
+            for end in SURNAME_ENDS {
+                names.push(format!("{start}{middle}{end}"));
+            }
+        }
+    }
+    names
+}
+
+/// Picks an index with a long tail: low indexes often, high ones rarely (roughly Zipf-like).
+fn skewed(rng: &mut StdRng, len: usize) -> usize {
+    let u: f64 = rng.random();
+    ((u * u * u) * len as f64) as usize % len
+}
+
 const WORDS: &[&str] = &[
     "Northwind",
     "Contoso",
@@ -254,9 +286,10 @@ async fn run(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
             enc(lifecycle)
         ));
     }
+    let surnames = surnames();
     let mut search_paths = Vec::new();
     for _ in 0..args.requests {
-        let last = LAST_NAMES[pick.random_range(0..LAST_NAMES.len())];
+        let last = surnames[skewed(&mut pick, surnames.len())].as_str();
         let first = FIRST_NAMES[pick.random_range(0..FIRST_NAMES.len())];
         // A mix of what people type: a surname fragment, a full name, an email fragment.
         let query = match pick.random_range(0..3) {
@@ -275,6 +308,22 @@ async fn run(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
     )
     .await?;
     measure(&app, &token, "contact search (API)", &search_paths).await?;
+    // The worst case: the most common surname, matching one contact in twenty or so.
+    let common: Vec<String> = (0..args.requests.min(50))
+        .map(|_| {
+            format!(
+                "/api/v1/contacts?search={}&limit=50",
+                enc(&fold(LAST_NAMES[0]))
+            )
+        })
+        .collect();
+    measure(
+        &app,
+        &token,
+        "contact search, most common surname (API)",
+        &common,
+    )
+    .await?;
     let page_paths: Vec<String> = client_paths
         .iter()
         .map(|p| {
@@ -371,6 +420,7 @@ async fn insert_contacts(
     count: usize,
     rng: &mut StdRng,
 ) -> anyhow::Result<()> {
+    let surnames = surnames();
     const BATCH: usize = 1000;
     let first_client: i64 = {
         let query = Query::select()
@@ -405,7 +455,7 @@ async fn insert_contacts(
         ]);
         for i in done..(done + BATCH).min(count) {
             let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
-            let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
+            let last = surnames[skewed(rng, surnames.len())].as_str();
             let email = format!(
                 "{}.{}.{i}@mail{}.example",
                 fold(first),
