@@ -104,13 +104,14 @@ impl ClientFields {
 
     /// The folded text that search matches against: name, domains, website and phone.
     pub fn search_text(&self) -> String {
+        let digits: Vec<String> = self.phone.iter().flat_map(Phone::search_digits).collect();
         let mut parts = vec![self.name.as_str()];
         parts.extend(self.domains.iter().map(String::as_str));
         parts.extend(self.website.as_deref());
         if let Some(phone) = &self.phone {
             parts.push(&phone.raw);
-            parts.extend(phone.e164.as_deref());
         }
+        parts.extend(digits.iter().map(String::as_str));
         search::document(parts)
     }
 }

@@ -275,6 +275,11 @@ impl ContactFields {
 
     /// The folded text search matches: names, emails and phones.
     pub fn search_text(&self) -> String {
+        let digits: Vec<String> = self
+            .phones
+            .iter()
+            .flat_map(|p| p.phone.search_digits())
+            .collect();
         let mut parts: Vec<&str> = Vec::new();
         parts.extend(self.first_name.as_deref());
         parts.extend(self.last_name.as_deref());
@@ -283,8 +288,8 @@ impl ContactFields {
         parts.extend(self.other_emails.iter().map(Email::as_str));
         for phone in &self.phones {
             parts.push(&phone.phone.raw);
-            parts.extend(phone.phone.e164.as_deref());
         }
+        parts.extend(digits.iter().map(String::as_str));
         let name = self.display_name();
         parts.push(&name);
         search::document(parts)

@@ -36,6 +36,16 @@ impl Phone {
         })
     }
 
+    /// The digit strings search matches a phone query against: the digits as typed, and those
+    /// of the E.164 form.
+    pub fn search_digits(&self) -> Vec<String> {
+        let mut digits = vec![crate::search::phone_digits(&self.raw)];
+        if let Some(e164) = &self.e164 {
+            digits.push(crate::search::phone_digits(e164));
+        }
+        digits
+    }
+
     /// Whether the number was recognised as a valid number.
     pub fn is_recognised(&self) -> bool {
         self.e164.is_some()

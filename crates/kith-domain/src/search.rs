@@ -43,6 +43,24 @@ pub fn fold(text: &str) -> String {
     folded
 }
 
+/// What a search query is matched as: its folded text, or for a query that looks like a phone
+/// number (at least six digits, with only spaces, `+`, `-`, `.` and parentheses between), its
+/// digits alone, so that "+44 7911 123456" finds "07911 123456" stored with its E.164 form.
+pub fn needle(query: &str) -> String {
+    let digits = phone_digits(query);
+    let phone_like = digits.len() >= 6
+        && query
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    if phone_like { digits } else { fold(query) }
+}
+
+/// The digits of a phone number, for the search text.
+pub fn phone_digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
+}
+
 /// Latin letters that carry no combining mark to strip, spelled the way people type them
 /// without the special key: `Łódź` → `lodz`, `Søren` → `soren`, `Straße` → `strasse`.
 fn plain_letters(c: char) -> Option<&'static str> {
@@ -99,6 +117,14 @@ mod tests {
         assert_eq!(fold("Łódź"), "lodz");
         assert_eq!(fold("Søren Ærø"), "soren aero");
         assert_eq!(fold("Straße"), "strasse");
+    }
+
+    #[test]
+    fn phone_like_queries_match_by_digits() {
+        assert_eq!(needle("+44 7911 123456"), "447911123456");
+        assert_eq!(needle("(020) 7946-0958"), "02079460958");
+        assert_eq!(needle("Room 101"), "room 101");
+        assert_eq!(needle("12345"), "12345");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::{Db, Result, StoreError, Tx, now};
 use chrono::{DateTime, Utc};
 use kith_domain::client::ClientFields;
 use kith_domain::search::fold;
-use kith_domain::{ClientId, Invalid, TenantId, UserId};
+use kith_domain::{ClientId, FieldError, Invalid, TenantId, UserId};
 use sea_query::{Expr, ExprTrait, Query, SelectStatement};
 
 /// A stored client.
@@ -374,25 +374,44 @@ async fn stale_or_missing(tx: &mut Tx, tenant: TenantId, id: ClientId) -> StoreE
 }
 
 /// Checks that the owner and parent belong to this tenant, and that a parent would not make a
-/// client its own ancestor.
+/// Checks that the owner and parent belong to this tenant, and that a parent would not make a
+/// client its own ancestor. Reports both fields when both are wrong.
 async fn check_references(
     tx: &mut Tx,
     tenant: TenantId,
     fields: &ClientFields,
     this: Option<ClientId>,
 ) -> Result<()> {
+    let mut problems = Vec::new();
     if let Some(owner) = fields.owner_id
         && !crate::users::exists(tx, tenant, owner).await?
     {
-        return Err(Invalid::one("owner", "is not a user of this workspace").into());
+        problems.push(FieldError::new("owner", "is not a user of this workspace"));
     }
-    let Some(mut ancestor) = fields.parent_id else {
-        return Ok(());
+    if let Some(message) = parent_problem(tx, tenant, fields.parent_id, this).await? {
+        problems.push(FieldError::new("parent", message));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Invalid(problems).into())
+    }
+}
+
+/// What is wrong with `parent` as the parent of `this`, if anything.
+async fn parent_problem(
+    tx: &mut Tx,
+    tenant: TenantId,
+    parent: Option<i64>,
+    this: Option<ClientId>,
+) -> Result<Option<&'static str>> {
+    let Some(mut ancestor) = parent else {
+        return Ok(None);
     };
     // Walk up from the proposed parent; meeting this client means a cycle.
     for _ in 0..100 {
         if Some(ClientId(ancestor)) == this {
-            return Err(Invalid::one("parent", "would make the client its own parent").into());
+            return Ok(Some("would make the client its own parent"));
         }
         let query = Query::select()
             .column("parent_id")
@@ -401,14 +420,14 @@ async fn check_references(
             .and_where(Expr::col("id").eq(ancestor))
             .to_owned();
         match tx.fetch_optional::<(Option<i64>,), _>(&query).await? {
-            None if Some(ancestor) == fields.parent_id => {
-                return Err(Invalid::one("parent", "is not a client of this workspace").into());
+            None if Some(ancestor) == parent => {
+                return Ok(Some("is not a client of this workspace"));
             }
-            None | Some((None,)) => return Ok(()),
+            None | Some((None,)) => return Ok(None),
             Some((Some(next),)) => ancestor = next,
         }
     }
-    Err(Invalid::one("parent", "has a parent chain deeper than 100 clients").into())
+    Ok(Some("has a parent chain deeper than 100 clients"))
 }
 
 /// The stored columns and their values for `fields`, shared by insert and update.

@@ -6,7 +6,7 @@ use crate::tags::{self, Tagged};
 use crate::{Db, Result, StoreError, Tx, now};
 use chrono::{DateTime, Utc};
 use kith_domain::contact::{Channel, ConsentSource, ContactFields, consent_changes, display_name};
-use kith_domain::{ContactId, Invalid, TenantId, UserId};
+use kith_domain::{ContactId, FieldError, Invalid, TenantId, UserId};
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use std::collections::HashMap;
 
@@ -485,13 +485,14 @@ async fn current(tx: &mut Tx, tenant: TenantId, id: ContactId) -> Result<Option<
 }
 
 /// Checks the client and owner belong to this tenant and the primary email is not another
-/// contact's.
+/// contact's, reporting every field that is wrong.
 async fn check_references(
     tx: &mut Tx,
     tenant: TenantId,
     fields: &ContactFields,
     this: Option<ContactId>,
 ) -> Result<()> {
+    let mut problems = Vec::new();
     if let Some(client) = fields.client_id {
         let query = Query::select()
             .column("id")
@@ -500,25 +501,31 @@ async fn check_references(
             .and_where(Expr::col("id").eq(client))
             .to_owned();
         if tx.fetch_optional::<(i64,), _>(&query).await?.is_none() {
-            return Err(Invalid::one("client", "is not a client of this workspace").into());
+            problems.push(FieldError::new(
+                "client",
+                "is not a client of this workspace",
+            ));
         }
     }
     if let Some(owner) = fields.owner_id
         && !crate::users::exists(tx, tenant, owner).await?
     {
-        return Err(Invalid::one("owner", "is not a user of this workspace").into());
+        problems.push(FieldError::new("owner", "is not a user of this workspace"));
     }
     if let Some(email) = &fields.email
         && let Some(other) = find_by_email(tx, tenant, email.as_str()).await?
         && Some(ContactId(other)) != this
     {
-        return Err(Invalid::one(
+        problems.push(FieldError::new(
             "email",
             format!("is already the primary email of contact #{other}"),
-        )
-        .into());
+        ));
     }
-    Ok(())
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Invalid(problems).into())
+    }
 }
 
 fn field_values(fields: &ContactFields) -> (Vec<&'static str>, Vec<Expr>) {

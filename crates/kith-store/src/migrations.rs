@@ -91,7 +91,7 @@ pub async fn run(db: &Db) -> Result<()> {
         Db::Sqlite(pool) => migrator.run(pool).await?,
         Db::Postgres(pool) => migrator.run(pool).await?,
     }
-    tracing::info!(backend = ?db.backend(), latest = MIGRATIONS.len(), "database schema is up to date");
+    tracing::info!(backend = ?db.backend(), latest = MIGRATIONS.len(), "database migrations applied; schema is current");
     Ok(())
 }
 

@@ -204,3 +204,123 @@ pub async fn update_profile(
         _ => Ok(()),
     }
 }
+
+/// How many owners a tenant has.
+async fn owner_count(tx: &mut Tx, tenant: TenantId) -> Result<i64> {
+    let query = Query::select()
+        .expr(Expr::col("id").count())
+        .from("users")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("role").eq(Role::Owner.as_str()))
+        .to_owned();
+    tx.scalar(&query).await
+}
+
+async fn role_of(tx: &mut Tx, tenant: TenantId, id: UserId) -> Result<Role> {
+    let query = Query::select()
+        .column("role")
+        .from("users")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    let (role,): (String,) = tx
+        .fetch_optional(&query)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(role.parse().unwrap_or(Role::Viewer))
+}
+
+/// Changes a user's role. The last owner cannot stop being one: someone must be able to manage
+/// the workspace.
+pub async fn set_role(tx: &mut Tx, tenant: TenantId, id: UserId, role: Role) -> Result<()> {
+    let current = role_of(tx, tenant, id).await?;
+    if current == Role::Owner && role != Role::Owner && owner_count(tx, tenant).await? <= 1 {
+        return Err(StoreError::InUse(
+            "This is the workspace's only owner. Make someone else an owner first.".into(),
+        ));
+    }
+    let update = Query::update()
+        .table("users")
+        .value("role", role.as_str())
+        .value("updated_at", now())
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    tx.execute(&update).await?;
+    Ok(())
+}
+
+/// Removes a user: their sessions and API tokens end with them, and the clients and contacts
+/// they owned are left without an owner. The last owner cannot be removed.
+pub async fn remove(tx: &mut Tx, tenant: TenantId, id: UserId) -> Result<()> {
+    if role_of(tx, tenant, id).await? == Role::Owner && owner_count(tx, tenant).await? <= 1 {
+        return Err(StoreError::InUse(
+            "This is the workspace's only owner and cannot be removed.".into(),
+        ));
+    }
+    for table in ["clients", "contacts"] {
+        let unown = Query::update()
+            .table(table)
+            .value("owner_id", Option::<i64>::None)
+            .value("updated_at", now())
+            .value("version", Expr::col("version").add(1))
+            .and_where(Expr::col("tenant_id").eq(tenant.0))
+            .and_where(Expr::col("owner_id").eq(id.0))
+            .to_owned();
+        tx.execute(&unown).await?;
+    }
+    // Sessions, tokens and the login directory entry go by ON DELETE CASCADE.
+    let delete = Query::delete()
+        .from_table("users")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    tx.execute(&delete).await?;
+    Ok(())
+}
+
+/// The stored password hash of a user.
+pub async fn password_hash(db: &Db, tenant: TenantId, id: UserId) -> Result<String> {
+    let query = Query::select()
+        .column("password_hash")
+        .from("users")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    let (hash,): (String,) = db
+        .fetch_optional(&query)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(hash)
+}
+
+/// Sets a new password hash and ends every session of the user except `keep` (the one that
+/// made the change, if any).
+pub async fn set_password(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: UserId,
+    hash: &str,
+    keep: Option<&str>,
+) -> Result<()> {
+    let update = Query::update()
+        .table("users")
+        .value("password_hash", hash)
+        .value("updated_at", now())
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    if tx.execute(&update).await? == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let mut end_sessions = Query::delete();
+    end_sessions
+        .from_table("sessions")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("user_id").eq(id.0));
+    if let Some(keep) = keep {
+        end_sessions.and_where(Expr::col("token_hash").ne(keep));
+    }
+    tx.execute(&end_sessions).await?;
+    Ok(())
+}

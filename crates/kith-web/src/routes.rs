@@ -97,13 +97,21 @@ fn routes() -> Routes {
         .post("/crm/contacts/{id}/delete", pages::contacts::delete)
         .get("/settings", pages::settings::show)
         .post("/settings/profile", pages::settings::update_profile)
+        .get("/settings/profile", pages::settings::back_to_settings)
         .post("/settings/tokens", pages::settings::create_token)
+        .get("/settings/tokens", pages::settings::back_to_settings)
         .post(
             "/settings/tokens/{id}/delete",
             pages::settings::delete_token,
         )
         .post("/settings/users", pages::settings::create_user)
+        .get("/settings/users", pages::settings::back_to_settings)
+        .post("/settings/users/{id}/role", pages::settings::change_role)
+        .post("/settings/users/{id}/delete", pages::settings::remove_user)
+        .post("/settings/password", pages::settings::change_password)
+        .get("/settings/password", pages::settings::back_to_settings)
         .post("/settings/lists", pages::settings::add_list_value)
+        .get("/settings/lists", pages::settings::back_to_settings)
         .post("/settings/lists/{id}", pages::settings::rename_list_value)
         .post(
             "/settings/lists/{id}/delete",

@@ -105,6 +105,13 @@ enum UserAction {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Set a user's password (for someone locked out); their sessions end.
+    Password {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +200,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             tx.commit().await?;
             println!("Added {email} to \"{}\" as {}.", tenant.name, role.as_str());
+        }
+        Command::User {
+            action: UserAction::Password { email, password },
+        } => {
+            let (user, _) = users::find_for_login(&db, &email)
+                .await?
+                .with_context(|| format!("no user signs in with {email}"))?;
+            kith_web::password::check(&password).map_err(|m| anyhow::anyhow!("password: {m}"))?;
+            let hash = kith_web::password::hash(&password).map_err(anyhow::Error::msg)?;
+            let mut tx = db.begin().await?;
+            users::set_password(
+                &mut tx,
+                TenantId(user.tenant_id),
+                kith_domain::UserId(user.id),
+                &hash,
+                None,
+            )
+            .await?;
+            tx.commit().await?;
+            println!("Set a new password for {email}; their sessions have ended.");
         }
         Command::Token {
             action:
@@ -303,6 +330,8 @@ async fn demo(db: &Db, email: &str, password: &str) -> anyhow::Result<()> {
         "{}",
         import::run(db, id, Entity::Contacts, DEMO_CONTACTS.as_bytes()).await?
     );
-    println!("\nDemo workspace ready. Sign in as {email} with the password {password}");
+    println!(
+        "\nDemo workspace \"Demo MSP\" is ready. Sign in as {email} with the password {password}"
+    );
     Ok(())
 }

@@ -34,7 +34,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             secret_key: None,
-            log: "info".into(),
+            log: "info,sqlx=warn".into(),
             log_format: "text".into(),
             session_days: 14,
         }

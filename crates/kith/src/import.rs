@@ -298,7 +298,20 @@ impl Mapping {
                 {
                     columns.entry(t.field).or_default().push((index, key));
                 }
-                _ => ignored.push(header.trim_start_matches('\u{feff}').trim().to_owned()),
+                Some(t) => {
+                    let first = columns
+                        .get(t.field)
+                        .and_then(|c| c.first())
+                        .map(|(i, _)| headers.get(*i).unwrap_or_default())
+                        .unwrap_or_default();
+                    ignored.push(format!(
+                        "{} (\"{}\" already gives the {})",
+                        header.trim(),
+                        first.trim_start_matches('\u{feff}').trim(),
+                        t.field.replace('_', " ")
+                    ));
+                }
+                None => ignored.push(header.trim_start_matches('\u{feff}').trim().to_owned()),
             }
         }
         Self { columns, ignored }

@@ -88,6 +88,28 @@ pub fn body_version(patch: &serde_json::Value) -> Result<Option<i64>, ApiError> 
     }
 }
 
+/// A body sent with a type other than JSON (curl's `-d` sends a form unless told otherwise).
+fn wrong_body_type(request: &axum::extract::Request) -> Option<ApiError> {
+    let writes = matches!(
+        *request.method(),
+        axum::http::Method::POST | axum::http::Method::PATCH | axum::http::Method::PUT
+    );
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)?
+        .to_str()
+        .unwrap_or_default();
+    let is_json = content_type.starts_with("application/json")
+        || content_type.starts_with("application/merge-patch+json");
+    (writes && !is_json).then(|| {
+        ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            format!("The body was sent as {content_type}; send JSON with \"Content-Type: application/json\"."),
+        )
+    })
+}
+
 /// Middleware: errors raised before a handler runs (a body over the size limit, an id that is
 /// not a number, a wrong method) come from the framework as plain text; on the API they are
 /// turned into problem details like every other error.
@@ -98,6 +120,9 @@ pub async fn problems(
     use axum::response::IntoResponse;
 
     let is_api = request.uri().path().starts_with("/api/");
+    if is_api && let Some(refusal) = wrong_body_type(&request) {
+        return refusal.into_response();
+    }
     let response = next.run(request).await;
     let status = response.status();
     let is_problem = response

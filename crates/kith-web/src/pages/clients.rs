@@ -48,6 +48,14 @@ impl FilterValues {
         }
     }
 
+    /// Whether any filter is set (the sort is no filter).
+    fn any(&self) -> bool {
+        let set = [&self.search, &self.lifecycle, &self.owner, &self.tag];
+        set.iter().any(|v| !v.is_empty())
+            || !self.industry.is_empty()
+            || !self.client_type.is_empty()
+    }
+
     fn link(&self, page: u64) -> String {
         let page = if page > 1 {
             page.to_string()
@@ -248,6 +256,42 @@ impl FormValues {
         }
     }
 
+    fn labelled(&self) -> [(&'static str, &str); 12] {
+        [
+            ("Name", &self.name),
+            ("Email domains", &self.domains),
+            ("Website", &self.website),
+            ("Phone", &self.phone),
+            ("Address", &self.address),
+            ("Type", &self.client_type),
+            ("Lifecycle", &self.lifecycle),
+            ("Industry", &self.industry),
+            ("Tags", &self.tags),
+            ("Owner", &self.owner),
+            ("Parent client", &self.parent),
+            ("Notes", &self.notes),
+        ]
+    }
+
+    /// The fields where these values differ from `other`, with these values.
+    fn differences(&self, other: &FormValues) -> Vec<(&'static str, String)> {
+        self.labelled()
+            .into_iter()
+            .zip(other.labelled())
+            .filter(|((_, mine), (_, theirs))| mine.trim() != theirs.trim())
+            .map(|((label, mine), _)| {
+                (
+                    label,
+                    if mine.trim().is_empty() {
+                        "(empty)".to_owned()
+                    } else {
+                        mine.to_owned()
+                    },
+                )
+            })
+            .collect()
+    }
+
     /// Turns the typed values into checked fields; the parent is looked up by name or `(#id)`.
     async fn parse(
         &self,
@@ -258,15 +302,23 @@ impl FormValues {
         let tenant = kith_store::tenants::get(&state.db, me.tenant())
             .await
             .map_err(|_| Invalid::one("name", "workspace not found"))?;
+        // Every problem is reported at once: the picker fields first, then the rest.
+        let mut problems = Vec::new();
         let parent_id = resolve_client(state, me, &self.parent)
             .await
-            .map_err(|m| Invalid::one("parent", m))?;
+            .unwrap_or_else(|m| {
+                problems.push(kith_domain::FieldError::new("parent", m));
+                None
+            });
         let owner_id = match self.owner.trim() {
             "" => None,
-            raw => Some(
-                raw.parse::<i64>()
-                    .map_err(|_| Invalid::one("owner", "choose an owner from the list"))?,
-            ),
+            raw => raw.parse::<i64>().map(Some).unwrap_or_else(|_| {
+                problems.push(kith_domain::FieldError::new(
+                    "owner",
+                    "choose an owner from the list",
+                ));
+                None
+            }),
         };
         let input = ClientInput {
             name: self.name.clone(),
@@ -282,7 +334,14 @@ impl FormValues {
             parent_id,
             notes: Some(self.notes.clone()),
         };
-        ClientFields::parse(&input, lists, &tenant.default_country)
+        let parsed = ClientFields::parse(&input, lists, &tenant.default_country);
+        if let Err(invalid) = &parsed {
+            problems.extend(invalid.0.iter().cloned());
+        }
+        if !problems.is_empty() {
+            return Err(Invalid(problems));
+        }
+        parsed
     }
 }
 
@@ -326,6 +385,8 @@ struct FormPage {
     errors: Errors,
     lists: PickLists,
     users: Vec<User>,
+    /// After a conflict: the values this user typed that differ from the saved record.
+    unsaved: Vec<(&'static str, String)>,
 }
 
 impl FormPage {
@@ -361,6 +422,7 @@ async fn form_page(
         errors,
         lists,
         users,
+        unsaved: Vec::new(),
     })
 }
 
@@ -413,6 +475,8 @@ async fn save_new(
 /// One contact row on the client page.
 struct ContactRow {
     id: i64,
+    /// Channels the contact opted out of, e.g. "email, sms".
+    opted_out: String,
     name: String,
     title: String,
     email: String,
@@ -478,6 +542,13 @@ pub async fn show(
         .iter()
         .map(|c| ContactRow {
             id: c.id,
+            opted_out: ["email", "phone", "sms"]
+                .into_iter()
+                .zip(c.opt_outs())
+                .filter(|(_, out)| *out)
+                .map(|(ch, _)| ch)
+                .collect::<Vec<_>>()
+                .join(", "),
             name: display_name(c.first_name.as_deref(), c.last_name.as_deref()),
             title: c.title.clone().unwrap_or_default(),
             email: c.email.clone().unwrap_or_default(),
@@ -584,13 +655,28 @@ pub async fn update(
             let page = form_page(&state, &me, Some(id), version, values, invalid.into()).await?;
             render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(StoreError::Stale { current }) => {
+        Err(StoreError::Stale { .. }) => {
+            // Show what is saved now, with the user's own values beside it, so that saving
+            // again can never silently undo someone else's change.
+            let client = clients::get(&state.db, me.tenant(), ClientId(id)).await?;
+            let tags = clients::tags_of(&state.db, me.tenant(), ClientId(id)).await?;
+            let parent = parent_of(&state, &me, &client).await?;
+            let theirs = FormValues::from_client(&client, &tags, &lists, parent);
             let stale = Invalid::one(
                 "version",
-                "Someone else saved this client while you were editing. Your changes are below but not saved; \
-                 open the client again to see theirs.",
+                "Someone else saved this client while you were editing. The form now shows their \
+                 version; your values are listed above it. Nothing of yours was saved.",
             );
-            let page = form_page(&state, &me, Some(id), current, values, stale.into()).await?;
+            let mut page = form_page(
+                &state,
+                &me,
+                Some(id),
+                client.version,
+                theirs.clone(),
+                stale.into(),
+            )
+            .await?;
+            page.unsaved = values.differences(&theirs);
             render_with(StatusCode::CONFLICT, &page)
         }
         Err(other) => Err(other.into()),

@@ -49,6 +49,14 @@ impl FilterValues {
         }
     }
 
+    /// Whether any filter is set (the sort is no filter).
+    fn any(&self) -> bool {
+        let set = [&self.search, &self.client, &self.owner, &self.tag];
+        set.iter().any(|v| !v.is_empty())
+            || !self.contact_type.is_empty()
+            || !self.opted_out.is_empty()
+    }
+
     fn link(&self, page: u64) -> String {
         let page = if page > 1 {
             page.to_string()
@@ -283,15 +291,23 @@ impl FormValues {
         let tenant = tenants::get(&state.db, me.tenant())
             .await
             .map_err(|_| Invalid::one("first_name", "workspace not found"))?;
+        // Every problem is reported at once: the picker fields first, then the rest.
+        let mut problems = Vec::new();
         let client_id = resolve_client(state, me, &self.client)
             .await
-            .map_err(|m| Invalid::one("client", m))?;
+            .unwrap_or_else(|m| {
+                problems.push(kith_domain::FieldError::new("client", m));
+                None
+            });
         let owner_id = match self.owner.trim() {
             "" => None,
-            raw => Some(
-                raw.parse::<i64>()
-                    .map_err(|_| Invalid::one("owner", "choose an owner from the list"))?,
-            ),
+            raw => raw.parse::<i64>().map(Some).unwrap_or_else(|_| {
+                problems.push(kith_domain::FieldError::new(
+                    "owner",
+                    "choose an owner from the list",
+                ));
+                None
+            }),
         };
         let input = ContactInput {
             first_name: Some(self.first_name.clone()),
@@ -315,7 +331,63 @@ impl FormValues {
             owner_id,
             notes: Some(self.notes.clone()),
         };
-        ContactFields::parse(&input, &tenant.default_country)
+        let parsed = ContactFields::parse(&input, &tenant.default_country);
+        if let Err(invalid) = &parsed {
+            problems.extend(invalid.0.iter().cloned());
+        }
+        if !problems.is_empty() {
+            return Err(Invalid(problems));
+        }
+        parsed
+    }
+
+    fn labelled(&self) -> Vec<(&'static str, String)> {
+        let phones: Vec<String> = self
+            .phones
+            .iter()
+            .filter(|(_, n)| !n.trim().is_empty())
+            .map(|(l, n)| format!("{l} {n}").trim().to_owned())
+            .collect();
+        let opt_outs: Vec<&str> = ["email", "phone", "sms"]
+            .into_iter()
+            .zip(self.opt_out)
+            .filter(|(_, out)| *out)
+            .map(|(c, _)| c)
+            .collect();
+        vec![
+            ("First name", self.first_name.clone()),
+            ("Last name", self.last_name.clone()),
+            ("Job title", self.title.clone()),
+            ("Client", self.client.clone()),
+            ("Primary email", self.email.clone()),
+            ("Other emails", self.other_emails.clone()),
+            ("Phones", phones.join(", ")),
+            ("Types", self.types.join(", ")),
+            ("Preferred channel", self.preferred_channel.clone()),
+            ("Opted out of", opt_outs.join(", ")),
+            ("Tags", self.tags.clone()),
+            ("Owner", self.owner.clone()),
+            ("Notes", self.notes.clone()),
+        ]
+    }
+
+    /// The fields where these values differ from `other`, with these values.
+    fn differences(&self, other: &FormValues) -> Vec<(&'static str, String)> {
+        self.labelled()
+            .into_iter()
+            .zip(other.labelled())
+            .filter(|((_, mine), (_, theirs))| mine.trim() != theirs.trim())
+            .map(|((label, mine), _)| {
+                (
+                    label,
+                    if mine.trim().is_empty() {
+                        "(none)".to_owned()
+                    } else {
+                        mine
+                    },
+                )
+            })
+            .collect()
     }
 
     fn has_type(&self, key: &str) -> bool {
@@ -349,6 +421,8 @@ struct FormPage {
     users: Vec<User>,
     types: Vec<(&'static str, &'static str)>,
     channels: Vec<&'static str>,
+    /// After a conflict: the values this user typed that differ from the saved record.
+    unsaved: Vec<(&'static str, String)>,
 }
 
 impl FormPage {
@@ -379,6 +453,7 @@ async fn form_page(
         users,
         types: type_choices(),
         channels,
+        unsaved: Vec::new(),
     })
 }
 
@@ -601,13 +676,31 @@ pub async fn update(
             let page = form_page(&state, &me, Some(id), version, values, invalid.into()).await?;
             render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(StoreError::Stale { current }) => {
+        Err(StoreError::Stale { .. }) => {
+            // Show what is saved now, with the user's own values beside it, so that saving
+            // again can never silently undo someone else's change (an opt-out, say).
+            let contact = contacts::get(&state.db, me.tenant(), ContactId(id)).await?;
+            let phones = contacts::phones_of(&state.db, me.tenant(), &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            let tags = contacts::tags_of(&state.db, me.tenant(), ContactId(id)).await?;
+            let theirs = FormValues::from_contact(&contact, &phones, &tags);
             let stale = Invalid::one(
                 "version",
-                "Someone else saved this contact while you were editing. Your changes are below but not saved; \
-                 open the contact again to see theirs.",
+                "Someone else saved this contact while you were editing. The form now shows their \
+                 version; your values are listed above it. Nothing of yours was saved.",
             );
-            let page = form_page(&state, &me, Some(id), current, values, stale.into()).await?;
+            let mut page = form_page(
+                &state,
+                &me,
+                Some(id),
+                contact.version,
+                theirs.clone(),
+                stale.into(),
+            )
+            .await?;
+            page.unsaved = values.differences(&theirs);
             render_with(StatusCode::CONFLICT, &page)
         }
         Err(other) => Err(other.into()),

@@ -30,6 +30,7 @@ struct SettingsPage {
     lists: PickLists,
     errors: Errors,
     roles: Vec<&'static str>,
+    current_user_id: i64,
 }
 
 impl SettingsPage {
@@ -99,6 +100,7 @@ async fn page(
         lists,
         errors,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        current_user_id: me.user.id,
     })
 }
 
@@ -197,7 +199,13 @@ pub async fn create_user(
     me.may_administer().map_err(PageError::Forbidden)?;
     let form = Params::parse(&body);
     let result = match parse_new_user(&form, &me) {
-        Ok(user) => add_user(&state, &me, &user).await,
+        Ok(mut user) => {
+            // A new user starts in the workspace's time zone, not the admin's.
+            user.time_zone = kith_store::tenants::get(&state.db, me.tenant())
+                .await?
+                .time_zone;
+            add_user(&state, &me, &user).await
+        }
         Err(invalid) => Err(invalid.into()),
     };
     finish(&state, &me, result).await
@@ -230,7 +238,7 @@ fn parse_new_user(form: &Params, me: &Identity) -> Result<NewUser, Invalid> {
         name: name.unwrap_or_default(),
         password_hash,
         role: role.unwrap_or(Role::Viewer),
-        time_zone: me.user.time_zone.clone(),
+        time_zone: String::new(),
     })
 }
 
@@ -331,4 +339,112 @@ pub async fn delete_list_value(
         Err(e) => Err(e),
     };
     finish(&state, &me, result).await
+}
+
+/// The settings forms post to their own URLs; reloading one of those (or following it back)
+/// lands on the settings page instead of an error.
+pub async fn back_to_settings() -> Response {
+    see_other("/settings")
+}
+
+pub async fn change_role(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    me.may_administer().map_err(PageError::Forbidden)?;
+    let target = users::get(&state.db, me.tenant(), UserId(id)).await?;
+    let form = Params::parse(&body);
+    let role: Role = match form.raw("role").unwrap_or_default().parse() {
+        Ok(role) => role,
+        Err(message) => {
+            return finish(&state, &me, Err(Invalid::one("user_role", message).into())).await;
+        }
+    };
+    // Only an owner makes or unmakes owners.
+    if (role == Role::Owner || target.role() == Role::Owner) && me.role() != Role::Owner {
+        return Err(PageError::Forbidden(
+            "Only an owner can make someone an owner or change an owner's role.".into(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let result = users::set_role(&mut tx, me.tenant(), UserId(id), role).await;
+    let result = match result {
+        Ok(()) => tx.commit().await,
+        Err(e) => Err(e),
+    };
+    if result.is_ok() {
+        tracing::info!(
+            tenant_id = me.tenant().0,
+            user_id = id,
+            role = role.as_str(),
+            "role changed"
+        );
+    }
+    finish(&state, &me, result).await
+}
+
+pub async fn remove_user(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    me.may_administer().map_err(PageError::Forbidden)?;
+    let target = users::get(&state.db, me.tenant(), UserId(id)).await?;
+    if target.role() == Role::Owner && me.role() != Role::Owner {
+        return Err(PageError::Forbidden(
+            "Only an owner can remove an owner.".into(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let result = match users::remove(&mut tx, me.tenant(), UserId(id)).await {
+        Ok(()) => tx.commit().await,
+        Err(e) => Err(e),
+    };
+    if result.is_ok() {
+        tracing::info!(tenant_id = me.tenant().0, user_id = id, "user removed");
+    }
+    finish(&state, &me, result).await
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Params::parse(&body);
+    let current = form.raw("current_password").unwrap_or_default();
+    let new = form.raw("new_password").unwrap_or_default();
+    let stored = users::password_hash(&state.db, me.tenant(), me.user_id()).await?;
+    if !auth::password::verify(current, &stored) {
+        return finish(
+            &state,
+            &me,
+            Err(Invalid::one("current_password", "is not your current password").into()),
+        )
+        .await;
+    }
+    if let Err(message) = auth::password::check(new) {
+        return finish(
+            &state,
+            &me,
+            Err(Invalid::one("new_password", message).into()),
+        )
+        .await;
+    }
+    let hash = auth::password::hash(new).map_err(PageError::Internal)?;
+    let keep = match &me.via {
+        auth::Via::Session { token_hash, .. } => Some(token_hash.as_str()),
+        auth::Via::Token { .. } => None,
+    };
+    let mut tx = state.db.begin().await?;
+    users::set_password(&mut tx, me.tenant(), me.user_id(), &hash, keep).await?;
+    tx.commit().await?;
+    tracing::info!(
+        tenant_id = me.tenant().0,
+        user_id = me.user.id,
+        "password changed; other sessions ended"
+    );
+    Ok(see_other("/settings"))
 }

@@ -16,6 +16,7 @@ struct Foreign {
     contact: i64,
     token: i64,
     list_value: i64,
+    user: i64,
 }
 
 async fn tenant_b(app: &TestApp) -> Foreign {
@@ -60,6 +61,7 @@ async fn tenant_b(app: &TestApp) -> Foreign {
         contact,
         token: tokens[0].id,
         list_value: lists.values[0].id,
+        user: user.id,
     }
 }
 
@@ -74,6 +76,8 @@ fn aimed_at(pattern: &str, foreign: &Foreign) -> Option<String> {
         foreign.contact
     } else if pattern.starts_with("/settings/tokens/") {
         foreign.token
+    } else if pattern.starts_with("/settings/users/") {
+        foreign.user
     } else if pattern.starts_with("/settings/lists/") {
         foreign.list_value
     } else if pattern.starts_with("/assets/") {

@@ -9,6 +9,7 @@ mod hardening;
 mod isolation;
 mod pages;
 mod pagination;
+mod people;
 mod search;
 mod security;
 mod sign_in;
