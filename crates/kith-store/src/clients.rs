@@ -166,7 +166,11 @@ pub async fn list(
     let mut query = scoped(tenant);
     query.columns(COLUMNS.map(|c| ("clients", c)));
     apply_filter(&mut query, db, tenant, filter);
-    sort.apply(&mut query);
+    if filter.search.is_some() {
+        sort.apply_without_index(&mut query);
+    } else {
+        sort.apply(&mut query);
+    }
     paging.apply(sort, &mut query);
     let rows: Vec<Client> = db.fetch_all(&query).await?;
     let page = Page::from_probe(rows, paging.limit(), total);

@@ -231,7 +231,11 @@ pub async fn list(
     let mut query = scoped(tenant);
     select_columns(&mut query);
     apply_filter(&mut query, db, tenant, filter);
-    sort.apply(&mut query);
+    if filter.search.is_some() {
+        sort.apply_without_index(&mut query);
+    } else {
+        sort.apply(&mut query);
+    }
     paging.apply(sort, &mut query);
     let rows: Vec<Contact> = db.fetch_all(&query).await?;
     let page = Page::from_probe(rows, paging.limit(), total);

@@ -83,6 +83,29 @@ impl Sort {
             .order_by((self.column.table, "id"), order);
     }
 
+    /// Like [`Sort::apply`], but keeps the database from walking the sort index. With a search,
+    /// the matches of a common term (a surname) cluster in name order, and a planner that walks
+    /// the name index hoping to meet them evenly reads most of the table first (seconds on
+    /// PostgreSQL with a million contacts); sorting the matches found by the search index is
+    /// bounded by their number instead.
+    pub fn apply_without_index(&self, query: &mut SelectStatement) {
+        if self.column.kind != SortValue::Text {
+            return self.apply(query);
+        }
+        let order = if self.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        let unindexed = Expr::cust(format!(
+            "({}.{} || '')",
+            self.column.table, self.column.column
+        ));
+        query
+            .order_by_expr(unindexed, order.clone())
+            .order_by((self.column.table, "id"), order);
+    }
+
     /// Restricts `query` to rows after `cursor` in this order.
     pub fn after(&self, query: &mut SelectStatement, cursor: &Cursor) {
         let column = Expr::col((self.column.table, self.column.column));
