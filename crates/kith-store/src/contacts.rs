@@ -231,7 +231,9 @@ pub async fn list(
     let mut query = scoped(tenant);
     select_columns(&mut query);
     apply_filter(&mut query, db, tenant, filter);
-    if filter.search.is_some() {
+    // PostgreSQL's planner walks the name index for a common term and reads most of the table;
+    // SQLite already sorts the matches its search index found, faster without the hint.
+    if filter.search.is_some() && db.backend() == crate::Backend::Postgres {
         sort.apply_without_index(&mut query);
     } else {
         sort.apply(&mut query);
