@@ -485,33 +485,20 @@ impl Importer<'_> {
             notes: self.mapping.value(record, "notes"),
             ..Default::default()
         };
-        input.client_type = self
-            .list_label(
-                &mut tx,
-                &lists,
-                ListKind::ClientType,
-                row,
-                self.mapping.value(record, "type"),
-            )
-            .await?;
-        input.lifecycle = self
-            .list_label(
-                &mut tx,
-                &lists,
-                ListKind::Lifecycle,
-                row,
-                self.mapping.value(record, "lifecycle"),
-            )
-            .await?;
-        input.industry = self
-            .list_label(
-                &mut tx,
-                &lists,
-                ListKind::Industry,
-                row,
-                self.mapping.value(record, "industry"),
-            )
-            .await?;
+        let mut labels = Vec::with_capacity(3);
+        for (kind, field) in [
+            (ListKind::ClientType, "type"),
+            (ListKind::Lifecycle, "lifecycle"),
+            (ListKind::Industry, "industry"),
+        ] {
+            let typed = self.mapping.value(record, field);
+            labels.push(self.list_label(&mut tx, &lists, kind, row, typed).await?);
+        }
+        let [client_type, lifecycle, industry]: [Option<String>; 3] =
+            labels.try_into().unwrap_or_default();
+        input.client_type = client_type;
+        input.lifecycle = lifecycle;
+        input.industry = industry;
         let lists = picklists::load_in(&mut tx, self.tenant).await?;
 
         let fields = match ClientFields::parse(&input, &lists, &self.country) {

@@ -303,16 +303,8 @@ pub async fn update(
     let fields = check(&state, &me, super::from_value(merged)?).await?;
 
     let mut tx = state.db.begin().await?;
-    match clients::update(&mut tx, me.tenant(), ClientId(id), version, &fields).await {
-        Ok(_) => tx.commit().await?,
-        Err(StoreError::Stale { .. }) => {
-            drop(tx);
-            return Err(ApiError::stale(
-                serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default(),
-            ));
-        }
-        Err(other) => return Err(other.into()),
-    }
+    let result = clients::update(&mut tx, me.tenant(), ClientId(id), version, &fields).await;
+    super::commit_or_stale(tx, result, async || load(&state, &me, id).await).await?;
     Ok(respond(StatusCode::OK, load(&state, &me, id).await?))
 }
 
@@ -328,15 +320,7 @@ pub async fn delete(
     me.may_write().map_err(ApiError::forbidden)?;
     let version = expected_version(&headers, None)?;
     let mut tx = state.db.begin().await?;
-    match clients::delete(&mut tx, me.tenant(), ClientId(id), version).await {
-        Ok(()) => tx.commit().await?,
-        Err(StoreError::Stale { .. }) => {
-            drop(tx);
-            return Err(ApiError::stale(
-                serde_json::to_value(load(&state, &me, id).await?).unwrap_or_default(),
-            ));
-        }
-        Err(other) => return Err(other.into()),
-    }
+    let result = clients::delete(&mut tx, me.tenant(), ClientId(id), version).await;
+    super::commit_or_stale(tx, result, async || load(&state, &me, id).await).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -177,6 +177,29 @@ pub fn paging(params: &Params, sorts: &[SortColumn]) -> Result<(Sort, Paging), A
     Ok((sort, Paging::After { cursor, limit }))
 }
 
+/// Commits a write's transaction, or answers a stale version with 409 and the record as
+/// `current` reads it now. Any other failure rolls back.
+pub async fn commit_or_stale<T, R: serde::Serialize>(
+    tx: kith_store::Tx,
+    result: Result<T, kith_store::StoreError>,
+    current: impl AsyncFnOnce() -> Result<R, kith_store::StoreError>,
+) -> Result<T, ApiError> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(kith_store::StoreError::Stale { .. }) => {
+            drop(tx);
+            let record = current().await?;
+            Err(ApiError::stale(
+                serde_json::to_value(record).unwrap_or_default(),
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Merges an RFC 7396 JSON merge patch into `target`: keys in the patch replace, `null` clears.
 pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     let serde_json::Value::Object(patch_map) = patch else {
