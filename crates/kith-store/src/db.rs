@@ -136,6 +136,14 @@ impl Tx {
         Ok(())
     }
 
+    /// Commits when `result` is Ok and passes it on; otherwise rolls back (by dropping the
+    /// transaction) and passes the error on.
+    pub async fn finish<T>(self, result: Result<T>) -> Result<T> {
+        let value = result?;
+        self.commit().await?;
+        Ok(value)
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Tx::Sqlite(_) => Backend::Sqlite,

@@ -334,10 +334,7 @@ pub async fn delete_list_value(
     me.may_administer().map_err(PageError::Forbidden)?;
     let mut tx = state.db.begin().await?;
     let result = picklists::delete(&mut tx, me.tenant(), id).await;
-    let result = match result {
-        Ok(()) => tx.commit().await,
-        Err(e) => Err(e),
-    };
+    let result = tx.finish(result).await;
     finish(&state, &me, result).await
 }
 
@@ -370,10 +367,7 @@ pub async fn change_role(
     }
     let mut tx = state.db.begin().await?;
     let result = users::set_role(&mut tx, me.tenant(), UserId(id), role).await;
-    let result = match result {
-        Ok(()) => tx.commit().await,
-        Err(e) => Err(e),
-    };
+    let result = tx.finish(result).await;
     if result.is_ok() {
         tracing::info!(
             tenant_id = me.tenant().0,
@@ -398,10 +392,8 @@ pub async fn remove_user(
         ));
     }
     let mut tx = state.db.begin().await?;
-    let result = match users::remove(&mut tx, me.tenant(), UserId(id)).await {
-        Ok(()) => tx.commit().await,
-        Err(e) => Err(e),
-    };
+    let result = users::remove(&mut tx, me.tenant(), UserId(id)).await;
+    let result = tx.finish(result).await;
     if result.is_ok() {
         tracing::info!(tenant_id = me.tenant().0, user_id = id, "user removed");
     }
