@@ -1,7 +1,7 @@
 //! Clients (accounts).
 
-use crate::page::{Cursor, Page, Paging, Sort, SortColumn, SortValue};
-use crate::search::{self, Searchable};
+use crate::page::{Cursor, Page, Paging, SEARCH_COUNT_CAP, Sort, SortColumn, SortValue, Total};
+use crate::search::{Search, Searchable};
 use crate::tags::{self, Tagged};
 use crate::{Db, Result, StoreError, Tx, now};
 use chrono::{DateTime, Utc};
@@ -44,7 +44,7 @@ impl Client {
     /// The value of `sort`'s column for this row, as a cursor carries it.
     fn sort_value(&self, sort: &Sort) -> String {
         match sort.column.name {
-            "created" => Cursor::time_value(self.created_at),
+            "created" => self.id.to_string(),
             "updated" => Cursor::time_value(self.updated_at),
             _ => self.name_sort.clone(),
         }
@@ -84,8 +84,8 @@ pub const SORTS: [SortColumn; 3] = [
     SortColumn {
         name: "created",
         table: "clients",
-        column: "created_at",
-        kind: SortValue::Time,
+        column: "id",
+        kind: SortValue::Id,
     },
     SortColumn {
         name: "updated",
@@ -122,12 +122,7 @@ fn scoped(tenant: TenantId) -> SelectStatement {
         .to_owned()
 }
 
-fn apply_filter(query: &mut SelectStatement, db: &Db, tenant: TenantId, filter: &ClientFilter) {
-    if let Some(search) = filter.search.as_deref()
-        && let Some(condition) = search::condition(db.backend(), Searchable::Clients, search)
-    {
-        query.and_where(condition);
-    }
+fn apply_filter(query: &mut SelectStatement, tenant: TenantId, filter: &ClientFilter) {
     let equal = [
         ("lifecycle_id", filter.lifecycle_id),
         ("industry_id", filter.industry_id),
@@ -158,22 +153,27 @@ pub async fn list(
     sort: &Sort,
     paging: &Paging,
 ) -> Result<ClientPage> {
-    let mut count = scoped(tenant);
-    count.expr(Expr::col(("clients", "id")).count());
-    apply_filter(&mut count, db, tenant, filter);
-    let total: i64 = db.scalar(&count).await?;
+    let search = Search::new(db.backend(), Searchable::Clients, filter.search.as_deref());
+
+    let mut matching = scoped(tenant);
+    apply_filter(&mut matching, tenant, filter);
+    if let Some(search) = &search {
+        search.restrict(&mut matching);
+    }
+    let cap = search.is_some().then_some(SEARCH_COUNT_CAP);
+    let total = Total::count(db, &matching, cap).await?;
 
     let mut query = scoped(tenant);
     query.columns(COLUMNS.map(|c| ("clients", c)));
-    apply_filter(&mut query, db, tenant, filter);
-    // PostgreSQL's planner walks the name index for a common term and reads most of the table;
-    // SQLite already sorts the matches its search index found, faster without the hint.
-    if filter.search.is_some() && db.backend() == crate::Backend::Postgres {
-        sort.apply_without_index(&mut query);
-    } else {
-        sort.apply(&mut query);
-    }
-    paging.apply(sort, &mut query);
+    apply_filter(&mut query, tenant, filter);
+    let order = match &search {
+        Some(search) => search.page(sort, total, &mut query),
+        None => {
+            sort.apply(&mut query);
+            *sort
+        }
+    };
+    paging.apply(&order, &mut query);
     let rows: Vec<Client> = db.fetch_all(&query).await?;
     let page = Page::from_probe(rows, paging.limit(), total);
 
@@ -484,8 +484,8 @@ pub async fn suggest(
 ) -> Result<Vec<(i64, String)>> {
     let mut select = scoped(tenant);
     select.columns([("clients", "id"), ("clients", "name")]);
-    if let Some(condition) = search::condition(db.backend(), Searchable::Clients, query) {
-        select.and_where(condition);
+    if let Some(search) = Search::new(db.backend(), Searchable::Clients, Some(query)) {
+        search.restrict(&mut select);
     }
     select
         .order_by(("clients", "name_sort"), sea_query::Order::Asc)

@@ -1,7 +1,7 @@
 //! Contacts, their phones and their consent history.
 
-use crate::page::{Cursor, Page, Paging, Sort, SortColumn, SortValue};
-use crate::search::{self, Searchable};
+use crate::page::{Cursor, Page, Paging, SEARCH_COUNT_CAP, Sort, SortColumn, SortValue, Total};
+use crate::search::{Search, Searchable};
 use crate::tags::{self, Tagged};
 use crate::{Db, Result, StoreError, Tx, now};
 use chrono::{DateTime, Utc};
@@ -65,7 +65,7 @@ impl Contact {
 
     fn sort_value(&self, sort: &Sort) -> String {
         match sort.column.name {
-            "created" => Cursor::time_value(self.created_at),
+            "created" => self.id.to_string(),
             "updated" => Cursor::time_value(self.updated_at),
             _ => self.name_sort.clone(),
         }
@@ -131,8 +131,8 @@ pub const SORTS: [SortColumn; 3] = [
     SortColumn {
         name: "created",
         table: "contacts",
-        column: "created_at",
-        kind: SortValue::Time,
+        column: "id",
+        kind: SortValue::Id,
     },
     SortColumn {
         name: "updated",
@@ -182,12 +182,7 @@ fn select_columns(query: &mut SelectStatement) {
         .expr_as(Expr::col(("clients", "name")), "client_name");
 }
 
-fn apply_filter(query: &mut SelectStatement, db: &Db, tenant: TenantId, filter: &ContactFilter) {
-    if let Some(search) = filter.search.as_deref()
-        && let Some(condition) = search::condition(db.backend(), Searchable::Contacts, search)
-    {
-        query.and_where(condition);
-    }
+fn apply_filter(query: &mut SelectStatement, tenant: TenantId, filter: &ContactFilter) {
     if let Some(client) = filter.client_id {
         query.and_where(Expr::col(("contacts", "client_id")).eq(client));
     }
@@ -220,25 +215,30 @@ pub async fn list(
     sort: &Sort,
     paging: &Paging,
 ) -> Result<ContactPage> {
-    let mut count = Query::select()
+    let search = Search::new(db.backend(), Searchable::Contacts, filter.search.as_deref());
+
+    let mut matching = Query::select()
         .from("contacts")
         .and_where(Expr::col(("contacts", "tenant_id")).eq(tenant.0))
-        .expr(Expr::col(("contacts", "id")).count())
         .to_owned();
-    apply_filter(&mut count, db, tenant, filter);
-    let total: i64 = db.scalar(&count).await?;
+    apply_filter(&mut matching, tenant, filter);
+    if let Some(search) = &search {
+        search.restrict(&mut matching);
+    }
+    let cap = search.is_some().then_some(SEARCH_COUNT_CAP);
+    let total = Total::count(db, &matching, cap).await?;
 
     let mut query = scoped(tenant);
     select_columns(&mut query);
-    apply_filter(&mut query, db, tenant, filter);
-    // PostgreSQL's planner walks the name index for a common term and reads most of the table;
-    // SQLite already sorts the matches its search index found, faster without the hint.
-    if filter.search.is_some() && db.backend() == crate::Backend::Postgres {
-        sort.apply_without_index(&mut query);
-    } else {
-        sort.apply(&mut query);
-    }
-    paging.apply(sort, &mut query);
+    apply_filter(&mut query, tenant, filter);
+    let order = match &search {
+        Some(search) => search.page(sort, total, &mut query),
+        None => {
+            sort.apply(&mut query);
+            *sort
+        }
+    };
+    paging.apply(&order, &mut query);
     let rows: Vec<Contact> = db.fetch_all(&query).await?;
     let page = Page::from_probe(rows, paging.limit(), total);
 

@@ -5,10 +5,11 @@
 //! that carry the last row's sort value and id (keyset pagination), which stays fast and exact
 //! however deep the caller pages.
 
+use crate::{Db, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sea_query::{Cond, Expr, ExprTrait, Order, SelectStatement};
+use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement};
 use serde::{Deserialize, Serialize};
 
 /// The largest page anyone may ask for.
@@ -19,6 +20,8 @@ pub const MAX_PAGE_SIZE: u64 = 200;
 pub enum SortValue {
     Text,
     Time,
+    /// The row's id itself: ids are handed out in creation order, so this is "order created".
+    Id,
 }
 
 /// A sortable column: its public name, its SQL column (qualified), and its kind.
@@ -38,12 +41,15 @@ pub struct Sort {
 }
 
 impl Sort {
-    /// Parses `sort` against the columns a list allows; blank gives the first column ascending.
-    pub fn parse(input: Option<&str>, allowed: &[SortColumn]) -> Result<Self, String> {
-        let input = input
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(allowed[0].name);
+    /// Parses `sort` against the columns a list allows; blank gives [`Sort::default_for`].
+    pub fn parse(
+        input: Option<&str>,
+        allowed: &[SortColumn],
+        searching: bool,
+    ) -> Result<Self, String> {
+        let Some(input) = input.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(Self::default_for(allowed, searching));
+        };
         let (descending, name) = match input.strip_prefix('-') {
             Some(name) => (true, name),
             None => (false, input),
@@ -62,6 +68,23 @@ impl Sort {
         Ok(Self { column, descending })
     }
 
+    /// The order of a list whose user picked none: its first column ascending, or newest first
+    /// while searching. A broad search matches tens of thousands of rows; newest first lets the
+    /// search index hand over one page and stop, where an order by name must sort every match.
+    pub fn default_for(allowed: &[SortColumn], searching: bool) -> Self {
+        let newest = allowed.iter().find(|c| c.kind == SortValue::Id);
+        match newest {
+            Some(column) if searching => Self {
+                column: *column,
+                descending: true,
+            },
+            _ => Self {
+                column: allowed[0],
+                descending: false,
+            },
+        }
+    }
+
     /// The value for a `sort` parameter that gives this order.
     pub fn param(&self) -> String {
         if self.descending {
@@ -71,39 +94,38 @@ impl Sort {
         }
     }
 
-    /// Adds this order, then `id` in the same direction as the tie-breaker.
-    pub fn apply(&self, query: &mut SelectStatement) {
-        let order = if self.descending {
+    fn order(&self) -> Order {
+        if self.descending {
             Order::Desc
         } else {
             Order::Asc
-        };
-        query
-            .order_by((self.column.table, self.column.column), order.clone())
-            .order_by((self.column.table, "id"), order);
+        }
     }
 
-    /// Like [`Sort::apply`], but keeps the database from walking the sort index. With a search,
-    /// the matches of a common term (a surname) cluster in name order, and a planner that walks
-    /// the name index hoping to meet them evenly reads most of the table first (seconds on
-    /// PostgreSQL with a million contacts); sorting the matches found by the search index is
-    /// bounded by their number instead.
-    pub fn apply_without_index(&self, query: &mut SelectStatement) {
-        if self.column.kind != SortValue::Text {
-            return self.apply(query);
+    /// Adds this order, then `id` in the same direction as the tie-breaker.
+    pub fn apply(&self, query: &mut SelectStatement) {
+        query.order_by((self.column.table, self.column.column), self.order());
+        if self.column.kind != SortValue::Id {
+            query.order_by((self.column.table, "id"), self.order());
         }
-        let order = if self.descending {
-            Order::Desc
-        } else {
-            Order::Asc
+    }
+
+    /// Like [`Sort::apply`], but keeps the database from walking the sort index, so that it
+    /// sorts the rows the search index found instead. With a search, a planner that walks the
+    /// sort index hoping to meet matches soon reads most of the table when they are rare or
+    /// cluster elsewhere (a surname in name order): seconds on PostgreSQL with a million
+    /// contacts, where sorting the matches is bounded by their number.
+    pub fn apply_without_index(&self, query: &mut SelectStatement) {
+        let (table, column) = (self.column.table, self.column.column);
+        let unindexed = match self.column.kind {
+            SortValue::Text => format!("({table}.{column} || '')"),
+            SortValue::Id => format!("({table}.{column} + 0)"),
+            SortValue::Time => return self.apply(query),
         };
-        let unindexed = Expr::cust(format!(
-            "({}.{} || '')",
-            self.column.table, self.column.column
-        ));
-        query
-            .order_by_expr(unindexed, order.clone())
-            .order_by((self.column.table, "id"), order);
+        query.order_by_expr(Expr::cust(unindexed), self.order());
+        if self.column.kind != SortValue::Id {
+            query.order_by((table, "id"), self.order());
+        }
     }
 
     /// Restricts `query` to rows after `cursor` in this order.
@@ -116,6 +138,15 @@ impl Sort {
                 .map(|t| t.with_timezone(&Utc))
                 .unwrap_or_default()
                 .into(),
+            SortValue::Id => {
+                let after = if self.descending {
+                    column.lt(cursor.id)
+                } else {
+                    column.gt(cursor.id)
+                };
+                query.and_where(after);
+                return;
+            }
         };
         let condition = if self.descending {
             Cond::any()
@@ -211,19 +242,71 @@ impl Paging {
     }
 }
 
+/// How far a searched list counts its matches. Counting every match of a broad term (a common
+/// surname in a million contacts) reads them all; past this many, "1,000+" says enough.
+pub const SEARCH_COUNT_CAP: u64 = 1000;
+
+/// How many rows a list holds over all its pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Total {
+    pub count: i64,
+    /// Counting stopped at [`SEARCH_COUNT_CAP`]: at least `count` rows match.
+    pub capped: bool,
+}
+
+impl Total {
+    /// Counts the rows `matching` selects (a statement without columns or order), all of them
+    /// or, with `cap`, up to one past it.
+    pub async fn count(db: &Db, matching: &SelectStatement, cap: Option<u64>) -> Result<Self> {
+        let Some(cap) = cap else {
+            let mut count = matching.clone();
+            count.expr(Expr::cust("COUNT(*)"));
+            let count: i64 = db.scalar(&count).await?;
+            return Ok(Self {
+                count,
+                capped: false,
+            });
+        };
+
+        let mut first = matching.clone();
+        first.expr(Expr::val(1)).limit(cap + 1);
+        let count = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(first, "matches")
+            .to_owned();
+        let count: i64 = db.scalar(&count).await?;
+        let capped = count > cap as i64;
+        Ok(Self {
+            count: if capped { cap as i64 } else { count },
+            capped,
+        })
+    }
+}
+
+impl std::fmt::Display for Total {
+    /// "1000+" when counting stopped at the cap.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.count)?;
+        if self.capped {
+            f.write_str("+")?;
+        }
+        Ok(())
+    }
+}
+
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// How many rows match the filters, over all pages.
-    pub total: i64,
+    pub total: Total,
     /// Whether a later page exists.
     pub has_more: bool,
 }
 
 impl<T> Page<T> {
     /// Trims the extra probe row fetched by [`Paging::apply`].
-    pub fn from_probe(mut items: Vec<T>, limit: u64, total: i64) -> Self {
+    pub fn from_probe(mut items: Vec<T>, limit: u64, total: Total) -> Self {
         let has_more = items.len() as u64 > limit;
         items.truncate(limit as usize);
         Self {

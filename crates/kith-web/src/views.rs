@@ -6,6 +6,7 @@ use axum::extract::MatchedPath;
 use axum::http::Request;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use kith_store::page::Total;
 
 /// Data for the page frame: navigation, the signed-in user and the CSRF token for forms.
 pub struct Layout {
@@ -76,7 +77,7 @@ pub struct Pager {
     pub noun: &'static str,
     pub first: u64,
     pub last: u64,
-    pub total: i64,
+    pub total: Total,
     pub previous: Option<String>,
     pub next: Option<String>,
 }
@@ -88,7 +89,7 @@ impl Pager {
         page: u64,
         per_page: u64,
         shown: usize,
-        total: i64,
+        total: Total,
         has_more: bool,
         link: impl Fn(u64) -> String,
     ) -> Self {
@@ -106,6 +107,42 @@ impl Pager {
             next: has_more.then(|| link(page + 1)),
         }
     }
+}
+
+/// One entry of a list's sort menu.
+pub struct SortChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// A list's sort menu from its orders (`sort` value, label). The default order comes first
+/// under a blank value, so the menu sends no sort until the user picks one and a new search
+/// gets the search's own default; the other orders follow.
+pub fn sort_choices(
+    orders: &[(&'static str, &'static str)],
+    default: &str,
+    chosen: &str,
+) -> Vec<SortChoice> {
+    let chosen = if chosen == default { "" } else { chosen };
+    let default_label = orders
+        .iter()
+        .find(|(value, _)| *value == default)
+        .map_or("Default", |(_, label)| *label);
+    let first = SortChoice {
+        value: "",
+        label: default_label,
+        selected: chosen.is_empty(),
+    };
+    let others = orders
+        .iter()
+        .filter(|(value, _)| *value != default)
+        .map(|&(value, label)| SortChoice {
+            value,
+            label,
+            selected: value == chosen,
+        });
+    std::iter::once(first).chain(others).collect()
 }
 
 /// The page shown for errors.

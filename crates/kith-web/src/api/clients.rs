@@ -143,8 +143,10 @@ impl ClientIn {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientList {
     pub items: Vec<ClientOut>,
-    /// How many clients match the filters in all.
+    /// How many clients match the filters in all; with a search, counting stops past 1000.
     pub total: i64,
+    /// Counting stopped at 1000 matches of a search: at least `total` match.
+    pub total_capped: bool,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -218,7 +220,8 @@ pub async fn list(
         .collect();
     Ok(Json(ClientList {
         items,
-        total: found.page.total,
+        total: found.page.total.count,
+        total_capped: found.page.total.capped,
         next_cursor: found.next_cursor,
     }))
 }

@@ -234,7 +234,10 @@ impl ContactIn {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactList {
     pub items: Vec<ContactOut>,
+    /// How many contacts match the filters in all; with a search, counting stops past 1000.
     pub total: i64,
+    /// Counting stopped at 1000 matches of a search: at least `total` match.
+    pub total_capped: bool,
     pub next_cursor: Option<String>,
 }
 
@@ -307,7 +310,8 @@ pub async fn list(
         .collect();
     Ok(Json(ContactList {
         items,
-        total: found.page.total,
+        total: found.page.total.count,
+        total_capped: found.page.total.capped,
         next_cursor: found.next_cursor,
     }))
 }

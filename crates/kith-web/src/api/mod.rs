@@ -154,8 +154,9 @@ pub async fn problems(
 
 /// Reads `sort`, `limit` and `cursor`.
 pub fn paging(params: &Params, sorts: &[SortColumn]) -> Result<(Sort, Paging), ApiError> {
-    let sort =
-        Sort::parse(params.get("sort"), sorts).map_err(|m| ApiError::bad_field("sort", m))?;
+    let searching = params.get("search").is_some_and(|s| !s.trim().is_empty());
+    let sort = Sort::parse(params.get("sort"), sorts, searching)
+        .map_err(|m| ApiError::bad_field("sort", m))?;
     let limit = match params.get("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<u64>() {

@@ -27,8 +27,12 @@ pub struct Hit {
 pub struct Results {
     pub clients: Vec<Hit>,
     pub client_total: i64,
+    /// Counting stopped at 1000 matches: at least `client_total` match.
+    pub client_total_capped: bool,
     pub contacts: Vec<Hit>,
     pub contact_total: i64,
+    /// Counting stopped at 1000 matches: at least `contact_total` match.
+    pub contact_total_capped: bool,
 }
 
 /// Runs one search over every searchable record type.
@@ -50,20 +54,14 @@ pub async fn run(
         search: Some(query.to_owned()),
         ..Default::default()
     };
-    let sort = Sort {
-        column: clients::SORTS[0],
-        descending: false,
-    };
+    let sort = Sort::default_for(&clients::SORTS, true);
     let found_clients = clients::list(&state.db, tenant, &filter, &sort, &paging).await?;
 
     let filter = ContactFilter {
         search: Some(query.to_owned()),
         ..Default::default()
     };
-    let sort = Sort {
-        column: contacts::SORTS[0],
-        descending: false,
-    };
+    let sort = Sort::default_for(&contacts::SORTS, true);
     let found_contacts = contacts::list(&state.db, tenant, &filter, &sort, &paging).await?;
 
     Ok(Results {
@@ -77,7 +75,8 @@ pub async fn run(
                 detail: c.domain_list().join(", "),
             })
             .collect(),
-        client_total: found_clients.page.total,
+        client_total: found_clients.page.total.count,
+        client_total_capped: found_clients.page.total.capped,
         contacts: found_contacts
             .page
             .items
@@ -94,7 +93,8 @@ pub async fn run(
                 }
             })
             .collect(),
-        contact_total: found_contacts.page.total,
+        contact_total: found_contacts.page.total.count,
+        contact_total_capped: found_contacts.page.total.capped,
     })
 }
 

@@ -4,7 +4,7 @@ use super::{Errors, render, render_with, see_other};
 use crate::auth::{CurrentUser, Identity};
 use crate::error::PageError;
 use crate::params::Params;
-use crate::views::{Layout, Pager, url_with};
+use crate::views::{Layout, Pager, SortChoice, sort_choices, url_with};
 use crate::{AppState, filters};
 use askama::Template;
 use axum::body::Bytes;
@@ -17,11 +17,20 @@ use kith_domain::picklist::{ListKind, ListValue, PickLists};
 use kith_domain::{ClientId, Invalid};
 use kith_store::clients::{self, Client};
 use kith_store::contacts::{self, ContactFilter};
-use kith_store::page::{Paging, Sort};
+use kith_store::page::{Paging, Sort, Total};
 use kith_store::users::User;
 use kith_store::{StoreError, picklists, users};
 
 const PER_PAGE: u64 = 25;
+
+/// The orders of the sort menu: `sort` value and label.
+const ORDERS: [(&str, &str); 5] = [
+    ("name", "Name A–Z"),
+    ("-name", "Name Z–A"),
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("-updated", "Recently updated"),
+];
 
 /// The filters as typed, echoed back into the filter form and the page links.
 #[derive(Default)]
@@ -99,6 +108,7 @@ struct ListPage {
     tags: Vec<(i64, String)>,
     rows: Vec<ClientRow>,
     pager: Pager,
+    sort_choices: Vec<SortChoice>,
     notice: String,
 }
 
@@ -121,10 +131,10 @@ pub async fn list(
     let users = users::list(&state.db, tenant).await?;
     let filters_typed = FilterValues::read(&params);
 
-    let sort = Sort::parse(params.get("sort"), &clients::SORTS).unwrap_or(Sort {
-        column: clients::SORTS[0],
-        descending: false,
-    });
+    let searching = params.get("search").is_some_and(|s| !s.trim().is_empty());
+    let sort = Sort::parse(params.get("sort"), &clients::SORTS, searching)
+        .unwrap_or_else(|_| Sort::default_for(&clients::SORTS, searching));
+    let default_sort = Sort::default_for(&clients::SORTS, searching).param();
     let page = params
         .get("page")
         .and_then(|p| p.parse::<u64>().ok())
@@ -164,7 +174,7 @@ pub async fn list(
             (rows, pager, String::new())
         }
         Err(error) => {
-            let pager = Pager::new("clients", 1, PER_PAGE, 0, 0, false, |p| {
+            let pager = Pager::new("clients", 1, PER_PAGE, 0, Total::default(), false, |p| {
                 filters_typed.link(p)
             });
             (
@@ -176,6 +186,7 @@ pub async fn list(
     };
 
     let tags = kith_store::tags::all(&state.db, tenant).await?;
+    let sort_choices = sort_choices(&ORDERS, &default_sort, &filters_typed.sort);
     let page = ListPage {
         layout: Layout::new(&me, "clients"),
         filters: filters_typed,
@@ -184,6 +195,7 @@ pub async fn list(
         tags,
         rows,
         pager,
+        sort_choices,
         notice,
     };
     render(&page)
@@ -580,7 +592,7 @@ pub async fn show(
         children,
         tags,
         contacts: contact_rows,
-        contact_total: found.page.total,
+        contact_total: found.page.total.count,
         notes_html: client
             .notes
             .as_deref()

@@ -5,7 +5,7 @@ use super::{Errors, render, render_with, see_other};
 use crate::auth::{CurrentUser, Identity};
 use crate::error::PageError;
 use crate::params::Params;
-use crate::views::{Layout, Pager, url_with};
+use crate::views::{Layout, Pager, SortChoice, sort_choices, url_with};
 use crate::{AppState, filters};
 use askama::Template;
 use axum::body::Bytes;
@@ -17,11 +17,19 @@ use kith_domain::contact::{
 };
 use kith_domain::{ContactId, Invalid};
 use kith_store::contacts::{self, Actor, ConsentEvent, Contact, ContactPhone};
-use kith_store::page::{Paging, Sort};
+use kith_store::page::{Paging, Sort, Total};
 use kith_store::users::User;
 use kith_store::{StoreError, clients, tenants, users};
 
 const PER_PAGE: u64 = 25;
+
+/// The orders of the sort menu: `sort` value and label.
+const ORDERS: [(&str, &str); 4] = [
+    ("name", "Last name A–Z"),
+    ("-name", "Last name Z–A"),
+    ("-created", "Newest first"),
+    ("-updated", "Recently updated"),
+];
 /// Phone rows offered by the form beyond those already stored.
 const SPARE_PHONE_ROWS: usize = 2;
 
@@ -101,6 +109,7 @@ struct ListPage {
     types: Vec<(&'static str, &'static str)>,
     rows: Vec<ContactRow>,
     pager: Pager,
+    sort_choices: Vec<SortChoice>,
     notice: String,
 }
 
@@ -121,10 +130,10 @@ pub async fn list(
     let users = users::list(&state.db, tenant).await?;
     let typed = FilterValues::read(&params);
 
-    let sort = Sort::parse(params.get("sort"), &contacts::SORTS).unwrap_or(Sort {
-        column: contacts::SORTS[0],
-        descending: false,
-    });
+    let searching = params.get("search").is_some_and(|s| !s.trim().is_empty());
+    let sort = Sort::parse(params.get("sort"), &contacts::SORTS, searching)
+        .unwrap_or_else(|_| Sort::default_for(&contacts::SORTS, searching));
+    let default_sort = Sort::default_for(&contacts::SORTS, searching).param();
     let page = params
         .get("page")
         .and_then(|p| p.parse::<u64>().ok())
@@ -163,7 +172,9 @@ pub async fn list(
             (rows, pager, String::new())
         }
         Err(error) => {
-            let pager = Pager::new("contacts", 1, PER_PAGE, 0, 0, false, |p| typed.link(p));
+            let pager = Pager::new("contacts", 1, PER_PAGE, 0, Total::default(), false, |p| {
+                typed.link(p)
+            });
             (
                 Vec::new(),
                 pager,
@@ -172,6 +183,7 @@ pub async fn list(
         }
     };
 
+    let sort_choices = sort_choices(&ORDERS, &default_sort, &typed.sort);
     let page = ListPage {
         layout: Layout::new(&me, "contacts"),
         filters: typed,
@@ -180,6 +192,7 @@ pub async fn list(
         types: type_choices(),
         rows,
         pager,
+        sort_choices,
         notice,
     };
     render(&page)

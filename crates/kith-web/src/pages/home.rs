@@ -61,8 +61,8 @@ pub async fn show(
     // TODO(#4): "My follow-ups" (overdue, today, next 7 days) belongs here once activities exist.
     // TODO(#3): the pipeline summary belongs here once deals exist.
     let page = HomePage {
-        client_total: found_clients.page.total,
-        contact_total: found_contacts.page.total,
+        client_total: found_clients.page.total.count,
+        contact_total: found_contacts.page.total.count,
         recent_clients: found_clients
             .page
             .items

@@ -47,6 +47,9 @@ struct Args {
     /// Where the SQLite file goes (default: a temporary directory).
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
+    /// Measure the data a previous run left (same `--data-dir`) instead of generating anew.
+    #[arg(long)]
+    reuse: bool,
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -194,21 +197,25 @@ async fn open(backend: &str, args: &Args) -> anyhow::Result<Db> {
             };
             std::fs::create_dir_all(&dir)?;
             let path = dir.join("bench.db");
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            if !args.reuse {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
             }
             Db::connect_sqlite(SqliteConnectOptions::new().filename(&path)).await?
         }
         "postgres" => {
             let url = std::env::var("KITH_BENCH_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let admin = Db::connect(&url).await?;
-            admin
-                .execute_script(
-                    "DROP SCHEMA IF EXISTS kith_bench CASCADE; CREATE SCHEMA kith_bench",
-                )
-                .await?;
-            admin.close().await;
+            if !args.reuse {
+                let admin = Db::connect(&url).await?;
+                admin
+                    .execute_script(
+                        "DROP SCHEMA IF EXISTS kith_bench CASCADE; CREATE SCHEMA kith_bench",
+                    )
+                    .await?;
+                admin.close().await;
+            }
             let options =
                 PgConnectOptions::from_str(&url)?.options([("search_path", "kith_bench,public")]);
             Db::connect_postgres(options).await?
@@ -221,53 +228,15 @@ async fn open(backend: &str, args: &Args) -> anyhow::Result<Db> {
 
 async fn run(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
     println!("\n== {backend} ==");
-    let tenant =
-        NewTenant::parse("Bench MSP", "USD", "US", "UTC").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut tx = db.begin().await?;
-    let tenant_id = tenants::create(&mut tx, &tenant).await?;
-    let owner = NewUser {
-        email: Email::parse("bench@example.com").map_err(anyhow::Error::msg)?,
-        name: "Bench Owner".into(),
-        password_hash: kith_web::password::hash("bench password 123")
-            .map_err(anyhow::Error::msg)?,
-        role: Role::Owner,
-        time_zone: "UTC".into(),
-    };
-    let owner_id = users::create(&mut tx, tenant_id, &owner).await?;
-    tx.commit().await?;
-
-    let started = Instant::now();
-    let mut rng = StdRng::seed_from_u64(7);
-    let lists = picklists::load(&db, tenant_id).await?;
-    let industries: Vec<i64> = lists.of(ListKind::Industry).map(|v| v.id).collect();
-    let lifecycles: Vec<i64> = lists.of(ListKind::Lifecycle).map(|v| v.id).collect();
-    insert_clients(
-        &db,
-        tenant_id,
-        owner_id.0,
-        args.clients,
-        &industries,
-        &lifecycles,
-        &mut rng,
-    )
-    .await?;
-    println!(
-        "generated {} clients in {:.1}s",
-        args.clients,
-        started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    insert_contacts(&db, tenant_id, args.clients, args.contacts, &mut rng).await?;
-    println!(
-        "generated {} contacts in {:.1}s",
-        args.contacts,
-        started.elapsed().as_secs_f64()
-    );
-    analyze(&db).await?;
+    if !args.reuse {
+        generate(&db, args).await?;
+    }
 
     let (user, _) = users::find_for_login(&db, "bench@example.com")
         .await?
-        .ok_or_else(|| anyhow::anyhow!("owner missing"))?;
+        .ok_or_else(|| anyhow::anyhow!("no bench data; run once without --reuse"))?;
+    let tenant_id = TenantId(user.tenant_id);
+    let lists = picklists::load(&db, tenant_id).await?;
     let token = kith_web::auth::create_api_token(&db, &user, "bench", true).await?;
     let app = kith_web::app(AppState::new(db.clone(), WebConfig::default()));
 
@@ -348,6 +317,55 @@ async fn run(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
         .collect();
     measure_page(&app, &session, "contact search (HTML page)", &search_pages).await?;
     db.close().await;
+    Ok(())
+}
+
+/// One tenant with its owner, `args.clients` clients and `args.contacts` contacts.
+async fn generate(db: &Db, args: &Args) -> anyhow::Result<()> {
+    let tenant =
+        NewTenant::parse("Bench MSP", "USD", "US", "UTC").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut tx = db.begin().await?;
+    let tenant_id = tenants::create(&mut tx, &tenant).await?;
+    let owner = NewUser {
+        email: Email::parse("bench@example.com").map_err(anyhow::Error::msg)?,
+        name: "Bench Owner".into(),
+        password_hash: kith_web::password::hash("bench password 123")
+            .map_err(anyhow::Error::msg)?,
+        role: Role::Owner,
+        time_zone: "UTC".into(),
+    };
+    let owner_id = users::create(&mut tx, tenant_id, &owner).await?;
+    tx.commit().await?;
+
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(7);
+    let lists = picklists::load(db, tenant_id).await?;
+    let industries: Vec<i64> = lists.of(ListKind::Industry).map(|v| v.id).collect();
+    let lifecycles: Vec<i64> = lists.of(ListKind::Lifecycle).map(|v| v.id).collect();
+    insert_clients(
+        db,
+        tenant_id,
+        owner_id.0,
+        args.clients,
+        &industries,
+        &lifecycles,
+        &mut rng,
+    )
+    .await?;
+    println!(
+        "generated {} clients in {:.1}s",
+        args.clients,
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    insert_contacts(db, tenant_id, args.clients, args.contacts, &mut rng).await?;
+    println!(
+        "generated {} contacts in {:.1}s",
+        args.contacts,
+        started.elapsed().as_secs_f64()
+    );
+    analyze(db).await?;
+
     Ok(())
 }
 
@@ -569,11 +587,17 @@ where
         let response = app.oneshot(request?).await?;
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-        samples.push(started.elapsed());
+        samples.push((started.elapsed(), path));
         anyhow::ensure!(status == StatusCode::OK, "{path} answered {status}");
         rows += body.len();
     }
     samples.sort_unstable();
+    if std::env::var_os("KITH_BENCH_SLOWEST").is_some() {
+        for (took, path) in samples.iter().rev().take(5) {
+            println!("    {:>7.2} ms  {path}", ms(*took));
+        }
+    }
+    let samples: Vec<Duration> = samples.into_iter().map(|(took, _)| took).collect();
     let pick = |q: f64| {
         samples[((samples.len() as f64 * q).ceil() as usize)
             .saturating_sub(1)

@@ -223,9 +223,9 @@ async fn hostile_parameters_get_clear_answers() {
     assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(huge.header("content-type"), "application/problem+json");
 
-    let forged = "eyJzb3J0IjoiY3JlYXRlZCIsInZhbHVlIjoibm90LWEtdGltZSIsImlkIjoxfQ";
+    let forged = "eyJzb3J0IjoidXBkYXRlZCIsInZhbHVlIjoibm90LWEtdGltZSIsImlkIjoxfQ";
     let cursor = api
-        .get(&format!("/api/v1/clients?sort=created&cursor={forged}"))
+        .get(&format!("/api/v1/clients?sort=updated&cursor={forged}"))
         .await;
     assert_eq!(cursor.status, StatusCode::BAD_REQUEST);
     assert_eq!(cursor.json()["errors"][0]["field"], "cursor");

@@ -227,3 +227,124 @@ async fn global_search_groups_results_by_type() {
     assert!(page.text.contains(">Nora Northwind</a>"));
     assert!(!page.text.contains("Sam Other"));
 }
+
+/// Names of one API list page, and its cursor.
+async fn page_of(api: &mut crate::harness::Client, path: &str) -> (Vec<String>, Option<String>) {
+    let reply = api.get(path).await;
+    assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    let body = reply.json();
+    let names = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (names, body["next_cursor"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn searches_list_newest_first_unless_a_sort_is_chosen() {
+    let app = TestApp::new().await;
+    app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    for name in [
+        "Beta Networks",
+        "Alpha Networks",
+        "Gamma Networks",
+        "Delta Foods",
+    ] {
+        api.json(Method::POST, "/api/v1/clients", &json!({"name": name}), &[])
+            .await;
+    }
+
+    let reply = api.get("/api/v1/clients?search=networks").await;
+    let body = reply.json();
+    assert_eq!(body["total"], 3);
+    assert_eq!(body["total_capped"], false);
+    let (newest, _) = page_of(&mut api, "/api/v1/clients?search=networks").await;
+    assert_eq!(
+        newest,
+        ["Gamma Networks", "Alpha Networks", "Beta Networks"]
+    );
+    let (by_name, _) = page_of(&mut api, "/api/v1/clients?search=networks&sort=name").await;
+    assert_eq!(
+        by_name,
+        ["Alpha Networks", "Beta Networks", "Gamma Networks"]
+    );
+    let (unsearched, _) = page_of(&mut api, "/api/v1/clients").await;
+    assert_eq!(
+        unsearched,
+        [
+            "Alpha Networks",
+            "Beta Networks",
+            "Delta Foods",
+            "Gamma Networks"
+        ],
+        "without a search the list stays in name order"
+    );
+
+    // One row a page, following cursors: every match once, newest first.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/clients?search=networks&limit=1".to_owned();
+    loop {
+        let (names, cursor) = page_of(&mut api, &path).await;
+        seen.extend(names);
+        let Some(cursor) = cursor else { break };
+        path = format!("/api/v1/clients?search=networks&limit=1&cursor={cursor}");
+    }
+    assert_eq!(seen, ["Gamma Networks", "Alpha Networks", "Beta Networks"]);
+
+    // The page says which order it shows, and its menu offers name order.
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let page = browser.get("/crm/clients?search=networks").await;
+    assert!(
+        page.text
+            .contains(r#"<option value="" selected>Newest first</option>"#),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains(r#"<option value="name">Name A–Z</option>"#)
+    );
+    let gamma = page.text.find("Gamma Networks").expect("Gamma listed");
+    let beta = page.text.find("Beta Networks").expect("Beta listed");
+    assert!(gamma < beta, "newest first on the page too");
+}
+
+#[tokio::test]
+async fn counting_matches_stops_at_the_cap() {
+    use kith_store::page::Total;
+    use kith_store::search::{Search, Searchable};
+    use sea_query::{Expr, ExprTrait, Query};
+
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    for name in ["Silva One", "Silva Two", "Silva Three", "Okafor"] {
+        api.json(Method::POST, "/api/v1/clients", &json!({"name": name}), &[])
+            .await;
+    }
+
+    let search =
+        Search::new(app.db.backend(), Searchable::Clients, Some("silva")).expect("a search");
+    let mut matching = Query::select()
+        .from("clients")
+        .and_where(Expr::col(("clients", "tenant_id")).eq(tenant.0))
+        .to_owned();
+    search.restrict(&mut matching);
+
+    let exact = Total::count(&app.db, &matching, None).await.expect("count");
+    assert_eq!((exact.count, exact.capped), (3, false));
+    let under = Total::count(&app.db, &matching, Some(3))
+        .await
+        .expect("count");
+    assert_eq!((under.count, under.capped), (3, false));
+    let over = Total::count(&app.db, &matching, Some(2))
+        .await
+        .expect("count");
+    assert_eq!((over.count, over.capped), (2, true));
+    assert_eq!(over.to_string(), "2+");
+}
