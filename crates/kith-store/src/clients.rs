@@ -1,6 +1,6 @@
 //! Clients (accounts).
 
-use crate::page::{Cursor, Page, Paging, SEARCH_COUNT_CAP, Sort, SortColumn, SortValue, Total};
+use crate::page::{Cursor, Page, Paging, Sort, SortColumn, SortValue, Total};
 use crate::search::{Search, Searchable};
 use crate::tags::{self, Tagged};
 use crate::{Db, Result, StoreError, Tx, now};
@@ -157,18 +157,21 @@ pub async fn list(
 
     let mut matching = scoped(tenant);
     apply_filter(&mut matching, tenant, filter);
-    if let Some(search) = &search {
-        search.restrict(&mut matching);
-    }
-    let cap = search.is_some().then_some(SEARCH_COUNT_CAP);
-    let total = Total::count(db, &matching, cap).await?;
+    let found = match &search {
+        Some(search) => Some(search.find(db, &matching).await?),
+        None => None,
+    };
+    let total = match &found {
+        Some(found) => found.total,
+        None => Total::count(db, &matching).await?,
+    };
 
     let mut query = scoped(tenant);
     query.columns(COLUMNS.map(|c| ("clients", c)));
     apply_filter(&mut query, tenant, filter);
-    let order = match &search {
-        Some(search) => search.page(sort, total, &mut query),
-        None => {
+    let order = match (&search, &found) {
+        (Some(search), Some(found)) => search.page(found, sort, &mut query),
+        _ => {
             sort.apply(&mut query);
             *sort
         }

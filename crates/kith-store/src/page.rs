@@ -9,7 +9,7 @@ use crate::{Db, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_query::{Cond, Expr, ExprTrait, Order, SelectStatement};
 use serde::{Deserialize, Serialize};
 
 /// The largest page anyone may ask for.
@@ -250,35 +250,19 @@ pub const SEARCH_COUNT_CAP: u64 = 1000;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Total {
     pub count: i64,
-    /// Counting stopped at [`SEARCH_COUNT_CAP`]: at least `count` rows match.
+    /// Counting stopped at [`SEARCH_COUNT_CAP`]: more than `count` rows match.
     pub capped: bool,
 }
 
 impl Total {
-    /// Counts the rows `matching` selects (a statement without columns or order), all of them
-    /// or, with `cap`, up to one past it.
-    pub async fn count(db: &Db, matching: &SelectStatement, cap: Option<u64>) -> Result<Self> {
-        let Some(cap) = cap else {
-            let mut count = matching.clone();
-            count.expr(Expr::cust("COUNT(*)"));
-            let count: i64 = db.scalar(&count).await?;
-            return Ok(Self {
-                count,
-                capped: false,
-            });
-        };
-
-        let mut first = matching.clone();
-        first.expr(Expr::val(1)).limit(cap + 1);
-        let count = Query::select()
-            .expr(Expr::cust("COUNT(*)"))
-            .from_subquery(first, "matches")
-            .to_owned();
+    /// Counts every row `matching` selects (a statement without columns or order).
+    pub async fn count(db: &Db, matching: &SelectStatement) -> Result<Self> {
+        let mut count = matching.clone();
+        count.expr(Expr::cust("COUNT(*)"));
         let count: i64 = db.scalar(&count).await?;
-        let capped = count > cap as i64;
         Ok(Self {
-            count: if capped { cap as i64 } else { count },
-            capped,
+            count,
+            capped: false,
         })
     }
 }

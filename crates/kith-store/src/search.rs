@@ -1,7 +1,7 @@
 //! Searching a list: the one place with backend-specific SQL for finding records.
 
-use crate::Backend;
-use crate::page::{Sort, SortColumn, SortValue, Total};
+use crate::page::{SEARCH_COUNT_CAP, Sort, SortColumn, SortValue, Total};
+use crate::{Backend, Db, Result};
 use kith_domain::search::needle;
 use sea_query::{Alias, Expr, ExprTrait, LikeExpr, SelectStatement};
 
@@ -100,14 +100,54 @@ impl Search {
         }
     }
 
+    /// Finds how many rows match, up to [`SEARCH_COUNT_CAP`], and which ones when they are
+    /// no more: one pass over the search index serves both the count and the page. `matching`
+    /// selects from the searched table with the other filters applied, without columns.
+    pub async fn find(&self, db: &Db, matching: &SelectStatement) -> Result<Found> {
+        let name = self.table.table();
+        let mut first = matching.clone();
+        self.restrict(&mut first);
+        first.column((name, "id")).limit(SEARCH_COUNT_CAP + 1);
+        let mut ids: Vec<i64> = db
+            .fetch_all::<(i64,), _>(&first)
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+
+        let capped = ids.len() as u64 > SEARCH_COUNT_CAP;
+        ids.truncate(SEARCH_COUNT_CAP as usize);
+        let total = Total {
+            count: ids.len() as i64,
+            capped,
+        };
+        Ok(Found {
+            total,
+            ids: (!capped).then_some(ids),
+        })
+    }
+
     /// Restricts `query` to the matches and orders it by `sort`, the way this search finds a
-    /// page fastest given how many rows match (`total`). Returns the order paging must use: a
-    /// cursor condition must name the same column as the order.
-    pub fn page(&self, sort: &Sort, total: Total, query: &mut SelectStatement) -> Sort {
+    /// page fastest. Returns the order paging must use: a cursor condition must name the
+    /// same column as the order.
+    pub fn page(&self, found: &Found, sort: &Sort, query: &mut SelectStatement) -> Sort {
+        let name = self.table.table();
+        if let Some(ids) = &found.ids {
+            // Few matches, all known: the key finds them and sorting them is cheap.
+            let known = if ids.is_empty() {
+                Expr::cust("1 = 0")
+            } else {
+                Expr::col((name, "id")).is_in(ids.iter().copied())
+            };
+            query.and_where(known);
+            sort.apply(query);
+            return *sort;
+        }
+
+        // Past the cap: matches are common.
         self.restrict(query);
         let substring = matches!(self.term, Term::Substring(_));
         let by_id = sort.column.kind == SortValue::Id;
-
         match self.backend {
             Backend::Sqlite if substring && by_id => {
                 // The FTS table's rowid is the row's id: ordered by it, FTS5 reads the matches
@@ -123,13 +163,12 @@ impl Search {
                 by_rowid.apply(query);
                 by_rowid
             }
-            // Below the count cap, a planner walking the sort index could read the whole table
-            // for a handful of matches (its guess of a term's frequency is rough), so the
-            // matches the search index found are sorted instead. Past the cap, matches are
-            // common and it may walk the id index to meet a page of them soon.
-            // TODO(#2): matches of a search past the cap sorted by name still sort them all
-            // (~200 ms for 68,000 on either backend); only the default order is fast.
-            Backend::Postgres if substring && !(by_id && total.capped) => {
+            // A planner walking the name index hoping to meet matches soon reads most of the
+            // table when they cluster elsewhere in name order (a surname): sort the matches
+            // the search index found instead.
+            // TODO(#2): past the cap, an order by name still sorts every match (~200 ms for
+            // the 68,000 of the commonest surname in a million); only newest first is fast.
+            Backend::Postgres if substring && !by_id => {
                 sort.apply_without_index(query);
                 *sort
             }
@@ -139,6 +178,14 @@ impl Search {
             }
         }
     }
+}
+
+/// What a search found before a page is listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub total: Total,
+    /// Every matching id, when there are no more than the count cap.
+    ids: Option<Vec<i64>>,
 }
 
 /// One or two characters cannot use the trigram indexes, and as a substring they match most

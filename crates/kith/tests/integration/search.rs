@@ -314,37 +314,74 @@ async fn searches_list_newest_first_unless_a_sort_is_chosen() {
 }
 
 #[tokio::test]
-async fn counting_matches_stops_at_the_cap() {
-    use kith_store::page::Total;
-    use kith_store::search::{Search, Searchable};
-    use sea_query::{Expr, ExprTrait, Query};
+async fn counting_search_matches_stops_past_a_thousand() {
+    use kith_domain::client::{ClientFields, ClientInput};
+    use kith_store::{clients, picklists};
 
     let app = TestApp::new().await;
     let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let lists = picklists::load(&app.db, tenant).await.expect("lists");
+    let mut tx = app.db.begin().await.expect("begin");
+    for n in 1..=1001 {
+        let input = ClientInput {
+            name: format!("Silva Holdings {n:04}"),
+            ..Default::default()
+        };
+        let fields = ClientFields::parse(&input, &lists, "US").expect("valid");
+        clients::create(&mut tx, tenant, &fields, None)
+            .await
+            .expect("created");
+    }
+    tx.commit().await.expect("commit");
     let token = app.token("owner@acme.example", false).await;
     let mut api = app.api(&token);
-    for name in ["Silva One", "Silva Two", "Silva Three", "Okafor"] {
-        api.json(Method::POST, "/api/v1/clients", &json!({"name": name}), &[])
-            .await;
-    }
+    api.json(
+        Method::POST,
+        "/api/v1/clients",
+        &json!({"name": "Okafor Ltd"}),
+        &[],
+    )
+    .await;
 
-    let search =
-        Search::new(app.db.backend(), Searchable::Clients, Some("silva")).expect("a search");
-    let mut matching = Query::select()
-        .from("clients")
-        .and_where(Expr::col(("clients", "tenant_id")).eq(tenant.0))
-        .to_owned();
-    search.restrict(&mut matching);
+    let broad = api.get("/api/v1/clients?search=silva&limit=2").await.json();
+    assert_eq!(broad["total"], 1000);
+    assert_eq!(broad["total_capped"], true);
+    let newest: Vec<&str> = broad["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(newest, ["Silva Holdings 1001", "Silva Holdings 1000"]);
 
-    let exact = Total::count(&app.db, &matching, None).await.expect("count");
-    assert_eq!((exact.count, exact.capped), (3, false));
-    let under = Total::count(&app.db, &matching, Some(3))
+    // Past the cap, name order still lists the right rows.
+    let by_name = api
+        .get("/api/v1/clients?search=silva&limit=2&sort=-name")
         .await
-        .expect("count");
-    assert_eq!((under.count, under.capped), (3, false));
-    let over = Total::count(&app.db, &matching, Some(2))
+        .json();
+    assert_eq!(by_name["items"][0]["name"], "Silva Holdings 1001");
+    assert_eq!(by_name["items"][1]["name"], "Silva Holdings 1000");
+
+    let narrow = api
+        .get("/api/v1/clients?search=silva+holdings+09")
         .await
-        .expect("count");
-    assert_eq!((over.count, over.capped), (2, true));
-    assert_eq!(over.to_string(), "2+");
+        .json();
+    assert_eq!(narrow["total"], 100);
+    assert_eq!(narrow["total_capped"], false);
+
+    let unsearched = api.get("/api/v1/clients?limit=1").await.json();
+    assert_eq!(
+        unsearched["total"], 1002,
+        "lists without a search count exactly"
+    );
+    assert_eq!(unsearched["total_capped"], false);
+
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let page = browser.get("/crm/clients?search=silva").await;
+    assert!(
+        page.text
+            .contains(r#"of <strong class="total">1000+</strong>"#),
+        "{}",
+        page.text
+    );
 }
