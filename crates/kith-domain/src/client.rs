@@ -69,15 +69,15 @@ impl ClientFields {
         );
         let type_id = check.check(
             "type",
-            pick(lists, ListKind::ClientType, input.client_type.as_deref()),
+            lists.resolve_optional(ListKind::ClientType, input.client_type.as_deref()),
         );
         let lifecycle_id = check.check(
             "lifecycle",
-            pick(lists, ListKind::Lifecycle, input.lifecycle.as_deref()),
+            lists.resolve_optional(ListKind::Lifecycle, input.lifecycle.as_deref()),
         );
         let industry_id = check.check(
             "industry",
-            pick(lists, ListKind::Industry, input.industry.as_deref()),
+            lists.resolve_optional(ListKind::Industry, input.industry.as_deref()),
         );
         let tags = check.check("tags", parse_tags(&input.tags));
         let notes = check.check(
@@ -113,13 +113,6 @@ impl ClientFields {
         }
         parts.extend(digits.iter().map(String::as_str));
         search::document(parts)
-    }
-}
-
-fn pick(lists: &PickLists, kind: ListKind, label: Option<&str>) -> Result<Option<i64>, String> {
-    match text::optional(label) {
-        None => Ok(None),
-        Some(label) => lists.resolve(kind, &label).map(Some),
     }
 }
 

@@ -33,3 +33,15 @@ id_type!(
     /// A contact: a person at a client, or on their own.
     ContactId
 );
+id_type!(
+    /// A pipeline stage of one tenant, such as "Proposal".
+    StageId
+);
+id_type!(
+    /// A deal (opportunity) moving through the pipeline.
+    DealId
+);
+id_type!(
+    /// A quote sent to a client, optionally linked to a deal.
+    QuoteId
+);

@@ -5,10 +5,13 @@
 
 pub mod client;
 pub mod contact;
+pub mod deal;
 pub mod email;
 pub mod ids;
+pub mod money;
 pub mod phone;
 pub mod picklist;
+pub mod pipeline;
 pub mod role;
 pub mod search;
 pub mod tenant;
@@ -16,7 +19,7 @@ pub mod text;
 pub mod validation;
 
 pub use email::Email;
-pub use ids::{ClientId, ContactId, TenantId, UserId};
+pub use ids::{ClientId, ContactId, DealId, StageId, TenantId, UserId};
 pub use phone::Phone;
 pub use role::Role;
 pub use validation::{FieldError, Invalid};

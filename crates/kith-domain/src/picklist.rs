@@ -1,4 +1,4 @@
-//! Tenant-defined pick lists (client type, lifecycle, industry) and their defaults.
+//! Tenant-defined pick lists (client type, lifecycle, industry, deal source) and their defaults.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,13 +9,15 @@ pub enum ListKind {
     ClientType,
     Lifecycle,
     Industry,
+    DealSource,
 }
 
 impl ListKind {
-    pub const ALL: [ListKind; 3] = [
+    pub const ALL: [ListKind; 4] = [
         ListKind::ClientType,
         ListKind::Lifecycle,
         ListKind::Industry,
+        ListKind::DealSource,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -23,6 +25,7 @@ impl ListKind {
             ListKind::ClientType => "client_type",
             ListKind::Lifecycle => "lifecycle",
             ListKind::Industry => "industry",
+            ListKind::DealSource => "deal_source",
         }
     }
 
@@ -64,6 +67,15 @@ impl ListKind {
                 "Telecommunications",
                 "Transportation",
                 "Other",
+            ],
+            ListKind::DealSource => &[
+                "Referral",
+                "Website",
+                "Event",
+                "Cold outreach",
+                "Partner",
+                "Transcript capture",
+                "Import",
             ],
         }
     }
@@ -111,10 +123,76 @@ impl PickLists {
             return Ok(value.id);
         }
         let choices: Vec<&str> = self.of(kind).map(|v| v.label.as_str()).collect();
+        if choices.is_empty() {
+            return Err(format!(
+                "\"{}\" is not in the list, which has no values yet",
+                label.trim()
+            ));
+        }
         Err(format!(
             "\"{}\" is not in the list; choose one of: {}",
             label.trim(),
             choices.join(", ")
         ))
+    }
+
+    /// Like [`PickLists::resolve`], for an optional field: blank means no value.
+    pub fn resolve_optional(
+        &self,
+        kind: ListKind,
+        label: Option<&str>,
+    ) -> Result<Option<i64>, String> {
+        match crate::text::optional(label) {
+            None => Ok(None),
+            Some(label) => self.resolve(kind, &label).map(Some),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources() -> PickLists {
+        let source = |id, label: &str| ListValue {
+            id,
+            kind: ListKind::DealSource,
+            label: label.into(),
+            sort_order: id as i32,
+        };
+        PickLists {
+            values: vec![source(1, "Referral"), source(2, "Cold outreach")],
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips_and_has_defaults() {
+        for kind in ListKind::ALL {
+            assert_eq!(ListKind::parse(kind.as_str()), Some(kind));
+            assert!(!kind.defaults().is_empty(), "{}", kind.as_str());
+        }
+        assert_eq!(ListKind::DealSource.as_str(), "deal_source");
+        assert_eq!(ListKind::DealSource.defaults()[0], "Referral");
+    }
+
+    #[test]
+    fn optional_labels_resolve_or_name_the_choices() {
+        let lists = sources();
+        assert_eq!(
+            lists.resolve_optional(ListKind::DealSource, Some(" cold OUTREACH ")),
+            Ok(Some(2))
+        );
+        assert_eq!(
+            lists.resolve_optional(ListKind::DealSource, Some(" ")),
+            Ok(None)
+        );
+        assert_eq!(
+            lists.resolve_optional(ListKind::DealSource, Some("Billboard")),
+            Err("\"Billboard\" is not in the list; choose one of: Referral, Cold outreach".into())
+        );
+        assert_eq!(
+            lists.resolve_optional(ListKind::Industry, Some("Referral")),
+            Err("\"Referral\" is not in the list, which has no values yet".into())
+        );
     }
 }

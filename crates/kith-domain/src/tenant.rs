@@ -34,16 +34,18 @@ impl NewTenant {
     }
 }
 
-/// An ISO 4217 alphabetic code such as `USD`.
+/// An ISO 4217 alphabetic code such as `USD`, of a currency that has minor units.
 pub fn parse_currency(code: &str) -> Result<String, String> {
     let code = code.trim().to_ascii_uppercase();
-    if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) {
-        Ok(code)
-    } else {
-        Err(format!(
+    if code.len() != 3 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(format!(
             "\"{code}\" is not a three-letter ISO 4217 currency code"
-        ))
+        ));
     }
+
+    // A well-formed but unknown code would make every amount in it unreadable later.
+    crate::money::minor_digits(&code)?;
+    Ok(code)
 }
 
 /// An ISO 3166 alpha-2 country code that the phone library knows, such as `GB`.
@@ -73,6 +75,19 @@ mod tests {
         let err = NewTenant::parse("", "dollars", "XX", "Mars/Base").expect_err("all invalid");
         let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "currency", "default_country", "time_zone"]);
+    }
+
+    #[test]
+    fn currencies_must_be_real_iso_codes() {
+        assert_eq!(parse_currency(" eur "), Ok("EUR".into()));
+        assert_eq!(
+            parse_currency("dollars"),
+            Err("\"DOLLARS\" is not a three-letter ISO 4217 currency code".into())
+        );
+        assert_eq!(
+            parse_currency("abc"),
+            Err("\"ABC\" is not an ISO 4217 currency code".into())
+        );
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub enum StoreError {
     #[error("{0}")]
     InUse(String),
 
+    /// A stage still holds these deals (id, title) and no stage to move them to was given.
+    #[error("the stage holds {} deals; choose a stage to move them to", .0.len())]
+    HoldsDeals(Vec<(i64, String)>),
+
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 

@@ -11,12 +11,14 @@
 pub mod clients;
 pub mod contacts;
 mod db;
+pub mod deals;
 mod error;
 pub mod migrations;
 pub mod page;
 pub mod picklists;
 pub mod search;
 pub mod sessions;
+pub mod stages;
 pub mod tags;
 pub mod tenants;
 pub mod tokens;

@@ -17,9 +17,15 @@ struct Row {
 /// Gives a new tenant the default lists.
 pub async fn create_defaults(tx: &mut Tx, tenant: TenantId) -> Result<()> {
     for kind in ListKind::ALL {
-        for (position, label) in kind.defaults().iter().enumerate() {
-            add(tx, tenant, kind, label, position as i32).await?;
-        }
+        add_defaults(tx, tenant, kind).await?;
+    }
+    Ok(())
+}
+
+/// Fills one list with its default values.
+pub async fn add_defaults(tx: &mut Tx, tenant: TenantId, kind: ListKind) -> Result<()> {
+    for (position, label) in kind.defaults().iter().enumerate() {
+        add(tx, tenant, kind, label, position as i32).await?;
     }
     Ok(())
 }
@@ -136,24 +142,25 @@ pub async fn rename(tx: &mut Tx, tenant: TenantId, id: i64, label: &str) -> Resu
     Ok(())
 }
 
-/// Removes a list value that no client uses; one still in use is refused with the count.
+/// Removes a list value that no client or deal uses; one still in use is refused with the count.
 pub async fn delete(tx: &mut Tx, tenant: TenantId, id: i64) -> Result<()> {
     let kind = kind_of(tx, tenant, id).await?;
-    let column = match ListKind::parse(&kind) {
-        Some(ListKind::ClientType) => "type_id",
-        Some(ListKind::Lifecycle) => "lifecycle_id",
-        _ => "industry_id",
+    let (table, column, records) = match ListKind::parse(&kind) {
+        Some(ListKind::ClientType) => ("clients", "type_id", "client(s)"),
+        Some(ListKind::Lifecycle) => ("clients", "lifecycle_id", "client(s)"),
+        Some(ListKind::DealSource) => ("deals", "source_id", "deal(s)"),
+        _ => ("clients", "industry_id", "client(s)"),
     };
     let used = Query::select()
         .expr(Expr::col("id").count())
-        .from("clients")
+        .from(table)
         .and_where(Expr::col("tenant_id").eq(tenant.0))
         .and_where(Expr::col(column).eq(id))
         .to_owned();
     let used: i64 = tx.scalar(&used).await?;
     if used > 0 {
         return Err(crate::StoreError::InUse(format!(
-            "{used} client(s) still use this value. Change them first, or rename the value instead."
+            "{used} {records} still use this value. Change them first, or rename the value instead."
         )));
     }
     let delete = Query::delete()

@@ -10,6 +10,7 @@ use sea_query::{Alias, Expr, ExprTrait, LikeExpr, SelectStatement};
 pub enum Searchable {
     Clients,
     Contacts,
+    Deals,
 }
 
 impl Searchable {
@@ -17,6 +18,7 @@ impl Searchable {
         match self {
             Searchable::Clients => "clients",
             Searchable::Contacts => "contacts",
+            Searchable::Deals => "deals",
         }
     }
 
@@ -25,6 +27,7 @@ impl Searchable {
         match self {
             Searchable::Clients => "clients_fts",
             Searchable::Contacts => "contacts_fts",
+            Searchable::Deals => "deals_fts",
         }
     }
 }

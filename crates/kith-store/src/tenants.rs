@@ -3,6 +3,7 @@
 use crate::{Db, Record, Result, Tx, now};
 use chrono::{DateTime, Utc};
 use kith_domain::TenantId;
+use kith_domain::picklist::ListKind;
 use kith_domain::tenant::NewTenant;
 use sea_query::{Expr, ExprTrait, Query};
 
@@ -66,7 +67,50 @@ pub async fn create(tx: &mut Tx, tenant: &NewTenant) -> Result<TenantId> {
     })?);
 
     crate::picklists::create_defaults(tx, id).await?;
+    crate::stages::create_defaults(tx, id).await?;
     Ok(id)
+}
+
+/// Gives tenants created before a feature existed its defaults: pipeline stages, and pick lists
+/// added since. Runs at every start and does nothing once every tenant has them.
+pub async fn backfill_defaults(db: &Db) -> Result<()> {
+    let has_stages = Query::select()
+        .expr(Expr::val(1))
+        .from("stages")
+        .and_where(Expr::col(("stages", "tenant_id")).equals(("tenants", "id")))
+        .to_owned();
+    let without_stages = Query::select()
+        .column("id")
+        .from("tenants")
+        .and_where(Expr::exists(has_stages).not())
+        .to_owned();
+    let tenants: Vec<(i64,)> = db.fetch_all(&without_stages).await?;
+    for (tenant,) in tenants {
+        let mut tx = db.begin().await?;
+        let done = crate::stages::create_defaults(&mut tx, TenantId(tenant)).await;
+        tx.finish(done).await?;
+    }
+
+    for kind in ListKind::ALL {
+        let has_list = Query::select()
+            .expr(Expr::val(1))
+            .from("list_values")
+            .and_where(Expr::col(("list_values", "tenant_id")).equals(("tenants", "id")))
+            .and_where(Expr::col(("list_values", "list")).eq(kind.as_str()))
+            .to_owned();
+        let without_list = Query::select()
+            .column("id")
+            .from("tenants")
+            .and_where(Expr::exists(has_list).not())
+            .to_owned();
+        let tenants: Vec<(i64,)> = db.fetch_all(&without_list).await?;
+        for (tenant,) in tenants {
+            let mut tx = db.begin().await?;
+            let done = crate::picklists::add_defaults(&mut tx, TenantId(tenant), kind).await;
+            tx.finish(done).await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn get(db: &Db, id: TenantId) -> Result<Tenant> {

@@ -36,6 +36,10 @@ impl From<StoreError> for PageError {
                 "Someone else changed this record while you were editing it.".into(),
             ),
             StoreError::InUse(message) => PageError::Conflict(message),
+            StoreError::HoldsDeals(deals) => PageError::Conflict(format!(
+                "The stage holds {} deals; choose a stage to move them to.",
+                deals.len()
+            )),
             other => PageError::Internal(other.to_string()),
         }
     }
@@ -98,7 +102,9 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     /// For 409 on a stale version: the record as it is now.
-    pub current: Option<serde_json::Value>,
+    pub current: Option<Box<serde_json::Value>>,
+    /// For 409 on deleting a stage that holds deals: those deals, `{"id", "title"}` each.
+    pub deals: Option<Box<serde_json::Value>>,
     pub retry_after: Option<u64>,
 }
 
@@ -113,6 +119,8 @@ struct Problem<'a> {
     errors: Vec<ProblemField<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deals: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -129,6 +137,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             current: None,
+            deals: None,
             retry_after: None,
         }
     }
@@ -184,7 +193,7 @@ impl ApiError {
 
     pub fn stale(current: serde_json::Value) -> Self {
         Self {
-            current: Some(current),
+            current: Some(Box::new(current)),
             ..Self::new(
                 StatusCode::CONFLICT,
                 "Changed meanwhile",
@@ -205,6 +214,20 @@ impl From<StoreError> for ApiError {
                 format!("The record is now at version {current}; nothing was saved."),
             ),
             StoreError::InUse(message) => ApiError::new(StatusCode::CONFLICT, "In use", message),
+            StoreError::HoldsDeals(deals) => {
+                let detail = format!(
+                    "The stage holds {} deals; nothing was deleted. Send move_to with another stage's id to move them there first.",
+                    deals.len()
+                );
+                let listed: Vec<serde_json::Value> = deals
+                    .into_iter()
+                    .map(|(id, title)| serde_json::json!({"id": id, "title": title}))
+                    .collect();
+                Self {
+                    deals: Some(Box::new(serde_json::Value::Array(listed))),
+                    ..ApiError::new(StatusCode::CONFLICT, "Stage holds deals", detail)
+                }
+            }
             other => ApiError::internal(other.to_string()),
         }
     }
@@ -236,7 +259,8 @@ impl IntoResponse for ApiError {
                     message: &e.message,
                 })
                 .collect(),
-            current: self.current.as_ref(),
+            current: self.current.as_deref(),
+            deals: self.deals.as_deref(),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (self.status, body).into_response();

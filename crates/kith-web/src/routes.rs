@@ -56,6 +56,10 @@ impl Routes {
         self.add(Method::POST, path, handler)
     }
 
+    fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::PUT, path, handler)
+    }
+
     fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
         self.add(Method::PATCH, path, handler)
     }
@@ -129,6 +133,12 @@ fn routes() -> Routes {
         .get("/api/v1/contacts/{id}", api::contacts::get)
         .patch("/api/v1/contacts/{id}", api::contacts::update)
         .delete("/api/v1/contacts/{id}", api::contacts::delete)
+        .get("/api/v1/stages", api::stages::list)
+        .post("/api/v1/stages", api::stages::create)
+        .put("/api/v1/stages/order", api::stages::reorder)
+        .get("/api/v1/stages/{id}", api::stages::get)
+        .patch("/api/v1/stages/{id}", api::stages::update)
+        .delete("/api/v1/stages/{id}", api::stages::delete)
         .get("/api/v1/search", api::search::search)
 }
 

@@ -5,6 +5,7 @@ pub mod clients;
 pub mod contacts;
 pub mod openapi;
 pub mod search;
+pub mod stages;
 
 use crate::error::ApiError;
 use crate::params::Params;

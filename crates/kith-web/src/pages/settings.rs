@@ -39,6 +39,7 @@ impl SettingsPage {
             ("client_type", "Client types"),
             ("lifecycle", "Lifecycle stages"),
             ("industry", "Industries"),
+            ("deal_source", "Deal sources"),
         ]
     }
 

@@ -17,6 +17,7 @@ struct Foreign {
     token: i64,
     list_value: i64,
     user: i64,
+    stage: i64,
 }
 
 async fn tenant_b(app: &TestApp) -> Foreign {
@@ -56,12 +57,16 @@ async fn tenant_b(app: &TestApp) -> Foreign {
     )
     .await
     .expect("tokens");
+    let stages = kith_store::stages::list(&app.db, kith_domain::TenantId(tenant.id))
+        .await
+        .expect("stages");
     Foreign {
         client,
         contact,
         token: tokens[0].id,
         list_value: lists.values[0].id,
         user: user.id,
+        stage: stages[0].id,
     }
 }
 
@@ -80,6 +85,8 @@ fn aimed_at(pattern: &str, foreign: &Foreign) -> Option<String> {
         foreign.user
     } else if pattern.starts_with("/settings/lists/") {
         foreign.list_value
+    } else if pattern.starts_with("/api/v1/stages/") {
+        foreign.stage
     } else if pattern.starts_with("/assets/") {
         return None;
     } else {

@@ -10,6 +10,7 @@ mod isolation;
 mod pages;
 mod pagination;
 mod people;
+mod pipeline;
 mod search;
 mod security;
 mod sign_in;

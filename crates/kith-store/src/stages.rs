@@ -1,0 +1,260 @@
+//! Pipeline stages: the board's columns, in the tenant's order.
+//!
+//! Won and lost come from each stage's flags, never from its name. A stage that holds deals is
+//! deleted only by moving its deals elsewhere first, through the same stage change as any move.
+
+use crate::{Db, Result, StoreError, Tx, deals, now};
+use chrono::NaiveDate;
+use kith_domain::pipeline::{StageFields, StageKind, StagePosition, check_open_stage_remains};
+use kith_domain::{Invalid, StageId, TenantId, UserId};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+
+/// A stored stage.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Stage {
+    pub id: i64,
+    pub name: String,
+    pub sort_order: i32,
+    pub color: String,
+    pub probability: i32,
+    pub is_won: bool,
+    pub is_lost: bool,
+    pub version: i64,
+}
+
+impl Stage {
+    pub fn kind(&self) -> StageKind {
+        StageKind::from_flags(self.is_won, self.is_lost)
+    }
+
+    /// What a deal entering this stage takes from it.
+    pub fn position(&self) -> StagePosition {
+        StagePosition {
+            stage_id: self.id,
+            kind: self.kind(),
+            probability: self.probability.clamp(0, 100) as u8,
+        }
+    }
+}
+
+const COLUMNS: [&str; 8] = [
+    "id",
+    "name",
+    "sort_order",
+    "color",
+    "probability",
+    "is_won",
+    "is_lost",
+    "version",
+];
+
+fn scoped(tenant: TenantId) -> SelectStatement {
+    Query::select()
+        .columns(COLUMNS)
+        .from("stages")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .order_by("sort_order", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned()
+}
+
+/// The tenant's stages in board order.
+pub async fn list(db: &Db, tenant: TenantId) -> Result<Vec<Stage>> {
+    db.fetch_all(&scoped(tenant)).await
+}
+
+/// The tenant's stages in board order, inside a transaction.
+pub async fn list_in(tx: &mut Tx, tenant: TenantId) -> Result<Vec<Stage>> {
+    tx.fetch_all(&scoped(tenant)).await
+}
+
+/// One stage of `tenant`; another tenant's stage is [`StoreError::NotFound`].
+pub async fn get(db: &Db, tenant: TenantId, id: StageId) -> Result<Stage> {
+    let query = scoped(tenant)
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    db.fetch_optional(&query).await?.ok_or(StoreError::NotFound)
+}
+
+/// One stage of `tenant`, inside a transaction.
+pub async fn get_in(tx: &mut Tx, tenant: TenantId, id: StageId) -> Result<Stage> {
+    let query = scoped(tenant)
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    tx.fetch_optional(&query).await?.ok_or(StoreError::NotFound)
+}
+
+/// Gives a new tenant the default stages.
+pub async fn create_defaults(tx: &mut Tx, tenant: TenantId) -> Result<()> {
+    for (name, probability, is_won, is_lost, color) in kith_domain::pipeline::DEFAULT_STAGES {
+        let fields = StageFields {
+            name: name.to_owned(),
+            color: color.to_owned(),
+            probability,
+            is_won,
+            is_lost,
+        };
+        create(tx, tenant, &fields).await?;
+    }
+    Ok(())
+}
+
+/// Adds a stage at the end of the board.
+pub async fn create(tx: &mut Tx, tenant: TenantId, fields: &StageFields) -> Result<StageId> {
+    let last = Query::select()
+        .expr(Expr::cust("COALESCE(MAX(sort_order), 0)"))
+        .from("stages")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .to_owned();
+    let last: i32 = tx.scalar(&last).await?;
+
+    let stamp = now();
+    let insert = Query::insert()
+        .into_table("stages")
+        .columns([
+            "tenant_id",
+            "name",
+            "sort_order",
+            "color",
+            "probability",
+            "is_won",
+            "is_lost",
+            "created_at",
+            "updated_at",
+            "version",
+        ])
+        .values_panic([
+            tenant.0.into(),
+            fields.name.clone().into(),
+            (last + 1).into(),
+            fields.color.clone().into(),
+            i32::from(fields.probability).into(),
+            fields.is_won.into(),
+            fields.is_lost.into(),
+            stamp.into(),
+            stamp.into(),
+            1i64.into(),
+        ])
+        .returning_col("id")
+        .to_owned();
+    Ok(StageId(tx.scalar(&insert).await?))
+}
+
+/// Changes a stage's name, colour, probability or flags. Deals already in it keep their
+/// probability and close date: a stage change applies when a deal enters a stage.
+pub async fn update(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: StageId,
+    version: i64,
+    fields: &StageFields,
+) -> Result<i64> {
+    let stages = list_in(tx, tenant).await?;
+    let current = stages
+        .iter()
+        .find(|s| s.id == id.0)
+        .ok_or(StoreError::NotFound)?;
+    if current.version != version {
+        return Err(StoreError::Stale {
+            current: current.version,
+        });
+    }
+    let kinds = stages.iter().map(|s| {
+        if s.id == id.0 {
+            StageKind::from_flags(fields.is_won, fields.is_lost)
+        } else {
+            s.kind()
+        }
+    });
+    check_open_stage_remains(kinds).map_err(|m| Invalid::one("is_won", m))?;
+
+    let update = Query::update()
+        .table("stages")
+        .value("name", fields.name.clone())
+        .value("color", fields.color.clone())
+        .value("probability", i32::from(fields.probability))
+        .value("is_won", fields.is_won)
+        .value("is_lost", fields.is_lost)
+        .value("updated_at", now())
+        .value("version", Expr::col("version").add(1))
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .and_where(Expr::col("version").eq(version))
+        .to_owned();
+    if tx.execute(&update).await? == 0 {
+        return Err(StoreError::Stale {
+            current: version + 1,
+        });
+    }
+    Ok(version + 1)
+}
+
+/// Puts the stages in the order given. `order` must name every stage of the tenant once;
+/// only `sort_order` changes.
+pub async fn reorder(tx: &mut Tx, tenant: TenantId, order: &[i64]) -> Result<()> {
+    let stages = list_in(tx, tenant).await?;
+    let mut given: Vec<i64> = order.to_vec();
+    given.sort_unstable();
+    let mut stored: Vec<i64> = stages.iter().map(|s| s.id).collect();
+    stored.sort_unstable();
+    if given != stored {
+        return Err(Invalid::one("order", "must list every stage exactly once").into());
+    }
+
+    for (position, id) in order.iter().enumerate() {
+        let update = Query::update()
+            .table("stages")
+            .value("sort_order", position as i32 + 1)
+            .value("updated_at", now())
+            .and_where(Expr::col("tenant_id").eq(tenant.0))
+            .and_where(Expr::col("id").eq(*id))
+            .to_owned();
+        tx.execute(&update).await?;
+    }
+    Ok(())
+}
+
+/// Deletes a stage. One that holds deals is refused with the deals listed, unless `move_to`
+/// names another stage: then its deals move there first, as any move would (probability,
+/// close date, history). At least one open stage always remains.
+pub async fn delete(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: StageId,
+    move_to: Option<StageId>,
+    actor: Option<UserId>,
+    today: NaiveDate,
+) -> Result<()> {
+    let stages = list_in(tx, tenant).await?;
+    if !stages.iter().any(|s| s.id == id.0) {
+        return Err(StoreError::NotFound);
+    }
+    let remaining = stages.iter().filter(|s| s.id != id.0).map(Stage::kind);
+    check_open_stage_remains(remaining).map_err(|m| Invalid::one("stage", m))?;
+
+    let held = deals::in_stage(tx, tenant, id).await?;
+    if !held.is_empty() {
+        let Some(target) = move_to else {
+            return Err(StoreError::HoldsDeals(held));
+        };
+        if target == id {
+            return Err(Invalid::one("move_to", "must be another stage").into());
+        }
+        let target = stages
+            .iter()
+            .find(|s| s.id == target.0)
+            .ok_or_else(|| Invalid::one("move_to", "is not a stage of this workspace"))?;
+        for (deal, _) in &held {
+            deals::change_stage(tx, tenant, kith_domain::DealId(*deal), target, actor, today)
+                .await?;
+        }
+    }
+
+    let delete = Query::delete()
+        .from_table("stages")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    tx.execute(&delete).await?;
+    Ok(())
+}

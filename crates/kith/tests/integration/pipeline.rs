@@ -1,0 +1,526 @@
+//! The deal pipeline's rules (SPEC §5): stages, the one stage-change rule, weighted totals and
+//! currencies. Cases C10, C11 and C13.
+
+use crate::harness::TestApp;
+use axum::http::{Method, StatusCode};
+use chrono::NaiveDate;
+use kith_domain::deal::{DealFields, DealInput};
+use kith_domain::{DealId, StageId, TenantId, UserId};
+use kith_store::deals::{self, DealFilter};
+use kith_store::stages::{self, Stage};
+use kith_store::{StoreError, picklists};
+use serde_json::json;
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
+}
+
+fn stage<'a>(stages: &'a [Stage], name: &str) -> &'a Stage {
+    stages
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no stage {name}"))
+}
+
+/// Creates a deal through the store, as every write path does.
+async fn deal(
+    app: &TestApp,
+    tenant: TenantId,
+    title: &str,
+    value: &str,
+    currency: &str,
+    stage: Option<i64>,
+    today: NaiveDate,
+) -> DealId {
+    let lists = picklists::load(&app.db, tenant).await.expect("lists");
+    let input = DealInput {
+        title: title.into(),
+        value: Some(value.into()),
+        currency: Some(currency.into()),
+        stage_id: stage,
+        ..Default::default()
+    };
+    let fields = DealFields::parse(&input, &lists, "USD").expect("valid deal");
+    let mut tx = app.db.begin().await.expect("begin");
+    let id = deals::create(&mut tx, tenant, &fields, None, today, None)
+        .await
+        .expect("created");
+    tx.commit().await.expect("commit");
+    id
+}
+
+async fn move_deal(
+    app: &TestApp,
+    tenant: TenantId,
+    id: DealId,
+    to: i64,
+    today: NaiveDate,
+) -> Result<i64, StoreError> {
+    let current = deals::get(&app.db, tenant, id).await.expect("deal");
+    let mut tx = app.db.begin().await.expect("begin");
+    let moved = deals::move_to(
+        &mut tx,
+        tenant,
+        id,
+        current.version,
+        StageId(to),
+        Some(UserId(1)),
+        today,
+    )
+    .await;
+    tx.finish(moved).await
+}
+
+#[tokio::test]
+async fn new_workspaces_get_the_default_stages() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let shown: Vec<(&str, i32, bool, bool)> = stages
+        .iter()
+        .map(|s| (s.name.as_str(), s.probability, s.is_won, s.is_lost))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("Qualified", 10, false, false),
+            ("Discovery", 25, false, false),
+            ("Proposal", 50, false, false),
+            ("Negotiation", 75, false, false),
+            ("Won", 100, true, false),
+            ("Lost", 0, false, true),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_stage_change_sets_probability_and_close_date_the_same_way_each_time() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let (open, won, lost) = (
+        stage(&stages, "Discovery").id,
+        stage(&stages, "Won").id,
+        stage(&stages, "Lost").id,
+    );
+    let id = deal(
+        &app,
+        tenant,
+        "Firewall refresh",
+        "1,234.50",
+        "USD",
+        None,
+        day("2027-01-04"),
+    )
+    .await;
+
+    let created = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        created.stage_id,
+        stage(&stages, "Qualified").id,
+        "first open stage"
+    );
+    assert_eq!(
+        (
+            created.probability,
+            created.weighted_value,
+            created.close_date
+        ),
+        (10, 12345, None)
+    );
+
+    move_deal(&app, tenant, id, won, day("2027-02-01"))
+        .await
+        .expect("won");
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (100, 123450, Some(day("2027-02-01")))
+    );
+
+    move_deal(&app, tenant, id, open, day("2027-02-02"))
+        .await
+        .expect("reopened");
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (25, 30863, None)
+    );
+
+    move_deal(&app, tenant, id, lost, day("2027-02-03"))
+        .await
+        .expect("lost");
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (0, 0, Some(day("2027-02-03")))
+    );
+
+    move_deal(&app, tenant, id, won, day("2027-03-10"))
+        .await
+        .expect("won again");
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (100, 123450, Some(day("2027-03-10")))
+    );
+    assert_eq!(d.version, 5, "each move is one new version");
+
+    // A stale move changes nothing.
+    let mut tx = app.db.begin().await.expect("begin");
+    let stale = deals::move_to(
+        &mut tx,
+        tenant,
+        id,
+        4,
+        StageId(open),
+        None,
+        day("2027-03-11"),
+    )
+    .await;
+    assert!(
+        matches!(stale, Err(StoreError::Stale { current: 5 })),
+        "{stale:?}"
+    );
+    drop(tx);
+    let after = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(after, d);
+
+    let history: Vec<(Option<String>, String)> = deals::history_of(&app.db, tenant, id)
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|c| (c.from_stage_name, c.to_stage_name))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (None, "Qualified".to_owned()),
+            (Some("Qualified".to_owned()), "Won".to_owned()),
+            (Some("Won".to_owned()), "Discovery".to_owned()),
+            (Some("Discovery".to_owned()), "Lost".to_owned()),
+            (Some("Lost".to_owned()), "Won".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn editing_a_deal_in_the_form_path_applies_the_same_rule() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let lists = picklists::load(&app.db, tenant).await.expect("lists");
+    let id = deal(
+        &app,
+        tenant,
+        "Backup",
+        "500",
+        "USD",
+        None,
+        day("2027-01-04"),
+    )
+    .await;
+
+    let edit = |stage: i64, value: &str| DealInput {
+        title: "Backup".into(),
+        value: Some(value.into()),
+        stage_id: Some(stage),
+        ..Default::default()
+    };
+    let won = stage(&stages, "Won").id;
+    let fields = DealFields::parse(&edit(won, "600"), &lists, "USD").expect("valid");
+    let mut tx = app.db.begin().await.expect("begin");
+    let saved = deals::update(&mut tx, tenant, id, 1, &fields, None, day("2027-05-06")).await;
+    assert_eq!(tx.finish(saved).await.expect("saved"), 2);
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.value, d.probability, d.weighted_value, d.close_date),
+        (60000, 100, 60000, Some(day("2027-05-06")))
+    );
+
+    // Same stage, new value: the close date stays, the weighted value follows the value.
+    let fields = DealFields::parse(&edit(won, "700"), &lists, "USD").expect("valid");
+    let mut tx = app.db.begin().await.expect("begin");
+    let saved = deals::update(&mut tx, tenant, id, 2, &fields, None, day("2027-06-01")).await;
+    tx.finish(saved).await.expect("saved");
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.value, d.weighted_value, d.close_date),
+        (70000, 70000, Some(day("2027-05-06")))
+    );
+
+    let negotiation = stage(&stages, "Negotiation").id;
+    let fields = DealFields::parse(&edit(negotiation, "700"), &lists, "USD").expect("valid");
+    let mut tx = app.db.begin().await.expect("begin");
+    let saved = deals::update(&mut tx, tenant, id, 3, &fields, None, day("2027-06-02")).await;
+    tx.finish(saved).await.expect("saved");
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (75, 52500, None)
+    );
+}
+
+#[tokio::test]
+async fn c10_weighted_totals_are_sums_of_per_deal_rounded_values() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let mut ids = Vec::new();
+    for (name, probability) in [("Nearly", 99), ("Unlikely", 0), ("Quarter", 25)] {
+        let reply = api
+            .json(
+                Method::POST,
+                "/api/v1/stages",
+                &json!({"name": name, "probability": probability}),
+                &[],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        ids.push(reply.json()["id"].as_i64().expect("id"));
+    }
+    let today = day("2027-01-04");
+    deal(&app, tenant, "A", "100.00", "USD", Some(ids[0]), today).await;
+    deal(&app, tenant, "B", "200.00", "USD", Some(ids[1]), today).await;
+    deal(&app, tenant, "C", "1,234.50", "USD", Some(ids[2]), today).await;
+    deal(&app, tenant, "D", "1,234.50", "USD", Some(ids[2]), today).await;
+
+    let totals = deals::stage_totals(&app.db, tenant, &DealFilter::default())
+        .await
+        .expect("totals");
+    let of = |stage: i64| {
+        totals
+            .iter()
+            .find(|t| t.0 == stage)
+            .map(|t| (t.2, t.3, t.4))
+            .expect("a row")
+    };
+    assert_eq!(of(ids[0]), (1, 10000, 9900));
+    assert_eq!(of(ids[1]), (1, 20000, 0));
+    // 308.625 rounds half away from zero to 308.63 per deal: 617.26, never 617.24 or 617.25.
+    assert_eq!(of(ids[2]), (2, 246900, 61726));
+    let a_and_b: i64 = of(ids[0]).2 + of(ids[1]).2;
+    assert_eq!(a_and_b, 9900, "99.00, never 148.50");
+}
+
+#[tokio::test]
+async fn c11_totals_never_add_different_currencies() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let proposal = stage(&stages, "Proposal").id;
+    let today = day("2027-01-04");
+    deal(&app, tenant, "X", "50.00", "USD", Some(proposal), today).await;
+    deal(&app, tenant, "Y", "50.00", "EUR", Some(proposal), today).await;
+
+    let totals = deals::stage_totals(&app.db, tenant, &DealFilter::default())
+        .await
+        .expect("totals");
+    assert_eq!(
+        totals,
+        [
+            (proposal, "EUR".to_owned(), 1, 5000, 2500),
+            (proposal, "USD".to_owned(), 1, 5000, 2500),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn c13_deleting_a_stage_refuses_or_moves_its_deals_and_keeps_history() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+
+    let demo = api
+        .json(
+            Method::POST,
+            "/api/v1/stages",
+            &json!({"name": "Demo", "probability": 40, "color": "#AA3377"}),
+            &[],
+        )
+        .await;
+    assert_eq!(demo.status, StatusCode::CREATED, "{}", demo.text);
+    let demo = demo.json()["id"].as_i64().expect("id");
+    let before = stages::list(&app.db, tenant).await.expect("stages");
+    let mut order: Vec<i64> = before
+        .iter()
+        .map(|s| s.id)
+        .filter(|id| *id != demo)
+        .collect();
+    order.insert(2, demo);
+    let reordered = api
+        .json(
+            Method::PUT,
+            "/api/v1/stages/order",
+            &json!({"order": order}),
+            &[],
+        )
+        .await;
+    assert_eq!(reordered.status, StatusCode::OK, "{}", reordered.text);
+    assert_eq!(reordered.json()["items"][2]["name"], "Demo");
+
+    let today = day("2027-01-04");
+    let e1 = deal(&app, tenant, "E1", "1000", "USD", None, today).await;
+    move_deal(&app, tenant, e1, demo, today)
+        .await
+        .expect("E1 to Demo");
+    let e2 = deal(&app, tenant, "E2", "2000", "USD", Some(demo), today).await;
+
+    let refused = api
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/stages/{demo}"),
+            None,
+            Vec::new(),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(
+        refused.json()["deals"],
+        json!([{"id": e1.0, "title": "E1"}, {"id": e2.0, "title": "E2"}])
+    );
+    assert_eq!(
+        deals::get(&app.db, tenant, e1).await.expect("E1").stage_id,
+        demo
+    );
+
+    let proposal = stage(&before, "Proposal").id;
+    let moved = api
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/stages/{demo}?move_to={proposal}"),
+            None,
+            Vec::new(),
+            &[],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::NO_CONTENT, "{}", moved.text);
+    for (id, value) in [(e1, 100000), (e2, 200000)] {
+        let d = deals::get(&app.db, tenant, id).await.expect("deal");
+        assert_eq!(
+            (d.stage_id, d.probability, d.weighted_value, d.close_date),
+            (proposal, 50, value / 2, None)
+        );
+    }
+    let history: Vec<(Option<String>, String)> = deals::history_of(&app.db, tenant, e1)
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|c| (c.from_stage_name, c.to_stage_name))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (None, "Qualified".to_owned()),
+            (Some("Qualified".to_owned()), "Demo".to_owned()),
+            (Some("Demo".to_owned()), "Proposal".to_owned()),
+        ]
+    );
+
+    // The other stages keep their order, colours and flags.
+    let after = stages::list(&app.db, tenant).await.expect("stages");
+    let strip = |s: &Stage| {
+        (
+            s.id,
+            s.name.clone(),
+            s.color.clone(),
+            s.probability,
+            s.is_won,
+            s.is_lost,
+        )
+    };
+    let expected: Vec<_> = before.iter().filter(|s| s.id != demo).map(strip).collect();
+    let kept: Vec<_> = after.iter().map(strip).collect();
+    assert_eq!(kept, expected);
+}
+
+#[tokio::test]
+async fn stage_rules_are_checked_with_the_field_named() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+
+    let both = api
+        .json(
+            Method::POST,
+            "/api/v1/stages",
+            &json!({"name": "Odd", "probability": 50, "is_won": true, "is_lost": true}),
+            &[],
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(both.json()["errors"][0]["field"], "is_lost");
+
+    let too_likely = api
+        .json(
+            Method::POST,
+            "/api/v1/stages",
+            &json!({"name": "Sure", "probability": 101}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        too_likely.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        too_likely.text
+    );
+    assert_eq!(too_likely.json()["errors"][0]["field"], "probability");
+
+    // Closing every open stage would leave deals nowhere to start.
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let open: Vec<&Stage> = stages.iter().filter(|s| !s.is_won && !s.is_lost).collect();
+    for (n, s) in open.iter().enumerate() {
+        let path = format!("/api/v1/stages/{}", s.id);
+        let reply = api
+            .json(
+                Method::PATCH,
+                &path,
+                &json!({"is_won": true}),
+                &[("if-match", "\"1\"")],
+            )
+            .await;
+        if n + 1 < open.len() {
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        } else {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                reply.text
+            );
+            assert!(
+                reply.text.contains("at least one open stage must remain"),
+                "{}",
+                reply.text
+            );
+        }
+    }
+
+    let partial = api
+        .json(
+            Method::PUT,
+            "/api/v1/stages/order",
+            &json!({"order": [stages[0].id]}),
+            &[],
+        )
+        .await;
+    assert_eq!(partial.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(partial.json()["errors"][0]["field"], "order");
+
+    let read_only = app.token("owner@acme.example", true).await;
+    let mut viewer = app.api(&read_only);
+    let refused = viewer
+        .json(
+            Method::POST,
+            "/api/v1/stages",
+            &json!({"name": "Nope", "probability": 5}),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
