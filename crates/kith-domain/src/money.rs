@@ -178,9 +178,15 @@ pub struct CurrencyTotals {
 impl CurrencyTotals {
     /// Counts one deal of `value` minor units whose rounded weighted value is `weighted`.
     pub fn add(&mut self, currency: &str, value: i64, weighted: i64) {
+        self.add_many(currency, 1, value, weighted);
+    }
+
+    /// Counts `count` deals whose values and rounded weighted values sum to `value` and
+    /// `weighted` (a database's per-currency sums).
+    pub fn add_many(&mut self, currency: &str, count: i64, value: i64, weighted: i64) {
         let code = currency.trim().to_ascii_uppercase();
         let totals = self.by_currency.entry(code).or_default();
-        totals.count += 1;
+        totals.count += count;
         totals.value = totals.value.saturating_add(value);
         totals.weighted = totals.weighted.saturating_add(weighted);
     }

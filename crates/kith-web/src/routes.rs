@@ -121,6 +121,11 @@ fn routes() -> Routes {
             "/settings/lists/{id}/delete",
             pages::settings::delete_list_value,
         )
+        .get("/settings/stages", pages::stages::show)
+        .post("/settings/stages", pages::stages::create)
+        .post("/settings/stages/{id}", pages::stages::update)
+        .post("/settings/stages/{id}/move", pages::stages::move_stage)
+        .post("/settings/stages/{id}/delete", pages::stages::delete)
         // JSON API
         .get("/api/v1/openapi.json", api::openapi::document)
         .get("/api/v1/clients", api::clients::list)
@@ -133,6 +138,12 @@ fn routes() -> Routes {
         .get("/api/v1/contacts/{id}", api::contacts::get)
         .patch("/api/v1/contacts/{id}", api::contacts::update)
         .delete("/api/v1/contacts/{id}", api::contacts::delete)
+        .get("/api/v1/deals", api::deals::list)
+        .post("/api/v1/deals", api::deals::create)
+        .get("/api/v1/deals/{id}", api::deals::get)
+        .patch("/api/v1/deals/{id}", api::deals::update)
+        .delete("/api/v1/deals/{id}", api::deals::delete)
+        .get("/api/v1/pipeline/board", api::deals::board)
         .get("/api/v1/stages", api::stages::list)
         .post("/api/v1/stages", api::stages::create)
         .put("/api/v1/stages/order", api::stages::reorder)

@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod contacts;
+pub mod deals;
 pub mod openapi;
 pub mod search;
 pub mod stages;

@@ -9,6 +9,7 @@ use serde_json::json;
 const SECRET_CLIENT: &str = "Bravo Secretco";
 const SECRET_CONTACT: &str = "Zed Secretperson";
 const SECRET_EMAIL: &str = "zed.secret@bravo.example";
+const SECRET_DEAL: &str = "Bravo Secretdeal";
 
 /// Ids of tenant B's records, one per kind of `{id}` a route can take.
 struct Foreign {
@@ -18,6 +19,7 @@ struct Foreign {
     list_value: i64,
     user: i64,
     stage: i64,
+    deal: i64,
 }
 
 async fn tenant_b(app: &TestApp) -> Foreign {
@@ -38,6 +40,11 @@ async fn tenant_b(app: &TestApp) -> Foreign {
         .await;
     assert_eq!(contact.status, StatusCode::CREATED, "{}", contact.text);
     let contact = contact.json()["id"].as_i64().expect("id");
+    let deal = api
+        .json(Method::POST, "/api/v1/deals", &json!({"title": SECRET_DEAL, "client": client, "value": 500000, "contacts": [{"contact": contact, "role": "billing"}]}), &[])
+        .await;
+    assert_eq!(deal.status, StatusCode::CREATED, "{}", deal.text);
+    let deal = deal.json()["id"].as_i64().expect("id");
 
     let tenant = kith_store::tenants::find_by_name(&app.db, "Bravo")
         .await
@@ -67,6 +74,7 @@ async fn tenant_b(app: &TestApp) -> Foreign {
         list_value: lists.values[0].id,
         user: user.id,
         stage: stages[0].id,
+        deal,
     }
 }
 
@@ -85,6 +93,8 @@ fn aimed_at(pattern: &str, foreign: &Foreign) -> Option<String> {
         foreign.user
     } else if pattern.starts_with("/settings/lists/") {
         foreign.list_value
+    } else if pattern.starts_with("/api/v1/deals/") || pattern.starts_with("/crm/deals/") {
+        foreign.deal
     } else if pattern.starts_with("/api/v1/stages/") {
         foreign.stage
     } else if pattern.starts_with("/assets/") {
@@ -156,7 +166,7 @@ async fn every_route_hides_another_tenants_records() {
                 reply.text
             );
         }
-        for secret in [SECRET_CLIENT, SECRET_CONTACT, SECRET_EMAIL] {
+        for secret in [SECRET_CLIENT, SECRET_CONTACT, SECRET_EMAIL, SECRET_DEAL] {
             assert!(
                 !reply.text.contains(secret),
                 "{} {path} shows tenant B's {secret}",
@@ -192,6 +202,8 @@ async fn every_route_hides_another_tenants_records() {
         "/api/v1/clients?search=secretco",
         "/api/v1/contacts?search=secret",
         "/api/v1/search?q=secret",
+        "/api/v1/deals?search=secretdeal",
+        "/api/v1/pipeline/board",
     ] {
         let reply = api.get(path).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
@@ -206,6 +218,46 @@ async fn every_route_hides_another_tenants_records() {
         .await
         .json();
     assert_eq!(by_client["total"], 0);
+    let deals_of_b = api
+        .get(&format!("/api/v1/deals?client={}", foreign.client))
+        .await
+        .json();
+    assert_eq!(deals_of_b["total"], 0);
+    let board = api.get("/api/v1/pipeline/board").await.json();
+    let counted: i64 = board["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| c["count"].as_i64().unwrap_or_default())
+        .sum();
+    assert_eq!(counted, 0, "B's deal is on no column of A's board");
+
+    // A deal of A cannot name B's client or contact, nor sit in B's stage.
+    let foreign_refs = api
+        .json(
+            Method::POST,
+            "/api/v1/deals",
+            &json!({"title": "Mine", "client": foreign.client, "stage": foreign.stage, "contacts": [{"contact": foreign.contact, "role": "primary"}]}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        foreign_refs.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        foreign_refs.text
+    );
+    let problem = foreign_refs.json();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert!(
+        fields.contains(&"client") && fields.contains(&"contacts[0].contact"),
+        "{fields:?}"
+    );
 
     // A contact of A cannot be attached to B's client either.
     let attach = api

@@ -524,3 +524,141 @@ async fn stage_rules_are_checked_with_the_field_named() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_api_moves_deals_through_the_same_rule_and_refuses_stale_versions() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let (discovery, won, lost) = (
+        stage(&stages, "Discovery").id,
+        stage(&stages, "Won").id,
+        stage(&stages, "Lost").id,
+    );
+
+    let created = api
+        .json(
+            Method::POST,
+            "/api/v1/deals",
+            &json!({"title": "Managed SOC", "value": 1234567, "recurring_value": 120000, "recurring_period": "annual", "source": "Referral", "expected_close": "2027-03-31"}),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let body = created.json();
+    let id = body["id"].as_i64().expect("id");
+    assert_eq!(body["stage_name"], "Qualified");
+    assert_eq!(body["probability"], 10);
+    assert_eq!(
+        body["weighted_value"], 123457,
+        "12,345.67 × 10 % = 1,234.567 → 1,234.57"
+    );
+    assert_eq!(body["mrr"], 10000);
+    assert_eq!(body["currency"], "USD");
+    assert_eq!(body["source"], "Referral");
+    assert_eq!(body["close_date"], serde_json::Value::Null);
+
+    let path = format!("/api/v1/deals/{id}");
+    let patch = |stage: i64, version: i64| (json!({"stage": stage}), format!("\"{version}\""));
+
+    let (to_won, etag) = patch(won, 1);
+    let reply = api
+        .json(Method::PATCH, &path, &to_won, &[("if-match", &etag)])
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let today = chrono::Utc::now().date_naive().to_string();
+    let body = reply.json();
+    assert_eq!(
+        (
+            body["probability"].as_i64(),
+            body["weighted_value"].as_i64()
+        ),
+        (Some(100), Some(1234567))
+    );
+    assert_eq!(body["close_date"], today.as_str());
+
+    let (to_open, etag) = patch(discovery, 2);
+    let body = api
+        .json(Method::PATCH, &path, &to_open, &[("if-match", &etag)])
+        .await
+        .json();
+    assert_eq!(
+        (
+            body["probability"].as_i64(),
+            body["weighted_value"].as_i64()
+        ),
+        (Some(25), Some(308642))
+    );
+    assert_eq!(body["close_date"], serde_json::Value::Null);
+
+    let (to_lost, etag) = patch(lost, 3);
+    let body = api
+        .json(Method::PATCH, &path, &to_lost, &[("if-match", &etag)])
+        .await
+        .json();
+    assert_eq!(
+        (
+            body["probability"].as_i64(),
+            body["weighted_value"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+    assert_eq!(body["close_date"], today.as_str());
+    assert_eq!(body["version"], 4);
+
+    // Stale: 409 with the deal as it is, and nothing changed.
+    let (to_won, etag) = patch(won, 3);
+    let stale = api
+        .json(Method::PATCH, &path, &to_won, &[("if-match", &etag)])
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.json()["current"]["stage_name"], "Lost");
+    let unchanged = api.get(&path).await.json();
+    assert_eq!(
+        (
+            unchanged["stage_name"].as_str(),
+            unchanged["version"].as_i64()
+        ),
+        (Some("Lost"), Some(4))
+    );
+
+    let missing = api
+        .json(Method::PATCH, &path, &json!({"stage": won}), &[])
+        .await;
+    assert_eq!(missing.status, StatusCode::PRECONDITION_REQUIRED);
+
+    // The board shows the same figures as the deals.
+    let board = api.get("/api/v1/pipeline/board").await.json();
+    let lost_column = board["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .find(|c| c["name"] == "Lost")
+        .expect("a Lost column")
+        .clone();
+    assert_eq!(lost_column["count"], 1);
+    assert_eq!(
+        lost_column["totals"]["USD"],
+        json!({"count": 1, "value": 1234567, "weighted": 0})
+    );
+
+    let invalid = api
+        .json(
+            Method::POST,
+            "/api/v1/deals",
+            &json!({"title": "", "value": -5, "currency": "XYZ", "expected_close": "31/03/2027"}),
+            &[],
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = invalid.json();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["title", "currency", "expected_close"], "{problem}");
+}
