@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -148,5 +148,74 @@ test('a new user sets up Kith, creates clients, filters the list and opens a cli
   await page.screenshot({ path: join(shots, '07-contact-page.png'), fullPage: true });
 
   assert.deepEqual(cspViolations, [], 'no console errors (a CSP violation would show here)');
+  await page.close();
+});
+
+test('a deal dragged into a won stage gets a close date and both columns\' totals change; moving it back clears it', async () => {
+  // An API token from the CLI, as a script would get one, to create the deal.
+  const made = spawnSync(bin, ['token', 'create', '--user', 'jordan@northwind.example', '--name', 'e2e'], {
+    env: { ...process.env, KITH_DATA_DIR: dataDir, KITH_LOG: 'warn' },
+    encoding: 'utf8',
+  });
+  assert.equal(made.status, 0, made.stderr);
+  const token = made.stdout.trim();
+  const created = await fetch(`${base}/api/v1/deals`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Managed backup', value: 250000 }),
+  });
+  const deal = await created.json();
+  assert.equal(created.status, 201, JSON.stringify(deal));
+  const stages = await (await fetch(`${base}/api/v1/stages`, { headers: { authorization: `Bearer ${token}` } })).json();
+  const won = stages.items.find((s) => s.is_won);
+  const qualified = stages.items.find((s) => s.name === 'Qualified');
+
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const consoleErrors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  await page.goto(`${base}/login`);
+  await page.fill('#email', 'jordan@northwind.example');
+  await page.fill('#password', 'correct horse battery');
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}/`);
+
+  await page.goto(`${base}/crm/pipeline`);
+  const head = (stage) => page.locator(`#column-head-${stage.id}`);
+  assert.match(await head(qualified).textContent(), /GBP 2,500\.00\s+weighted\s+GBP 250\.00/);
+  assert.match(await head(won).textContent(), /No deals/);
+  await page.screenshot({ path: join(shots, '08-pipeline.png'), fullPage: true });
+
+  // Drag the card into the won column.
+  const card = page.locator(`li.card[data-deal="${deal.id}"] .card-title`);
+  const target = page.locator(`ol.cards[data-stage="${won.id}"]`);
+  const from = await card.boundingBox();
+  const to = await target.boundingBox();
+  await page.mouse.move(from.x + 10, from.y + 5);
+  await page.mouse.down();
+  await page.mouse.move(from.x + 30, from.y + 20, { steps: 5 });
+  await page.mouse.move(to.x + to.width / 2, to.y + 20, { steps: 15 });
+  await page.mouse.up();
+
+  await page.waitForFunction((id) => /1/.test(document.querySelector(`#column-head-${id} .count`).textContent), won.id);
+  assert.match(await head(won).textContent(), /GBP 2,500\.00\s+weighted\s+GBP 2,500\.00/);
+  assert.match(await head(qualified).textContent(), /No deals/);
+  const today = new Date().toISOString().slice(0, 10);
+  assert.match(await page.locator(`li.card[data-deal="${deal.id}"]`).textContent(), new RegExp(`Closed ${today}`));
+  await page.screenshot({ path: join(shots, '09-pipeline-won.png'), fullPage: true });
+
+  // Move it back with the keyboard-usable control on the card.
+  await page.selectOption(`#move-${deal.id}`, String(qualified.id));
+  await page.click(`li.card[data-deal="${deal.id}"] button`);
+  await page.waitForFunction((id) => /No deals/.test(document.querySelector(`#column-head-${id}`).textContent), won.id);
+  assert.match(await head(qualified).textContent(), /GBP 2,500\.00\s+weighted\s+GBP 250\.00/);
+  assert.doesNotMatch(await page.locator(`li.card[data-deal="${deal.id}"]`).textContent(), /Closed/);
+
+  const stored = await (await fetch(`${base}/api/v1/deals/${deal.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+  assert.equal(stored.close_date, null);
+  assert.equal(stored.stage_name, 'Qualified');
+  assert.equal(stored.version, 3);
+  assert.deepEqual(consoleErrors, [], 'no console errors (a CSP violation would show here)');
   await page.close();
 });

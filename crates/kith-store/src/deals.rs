@@ -233,18 +233,30 @@ async fn fill_client_names(db: &Db, tenant: TenantId, rows: &mut [Deal]) -> Resu
     Ok(())
 }
 
-/// Deals matching `filter` (all of them, no paging), in stage order then newest first: the
-/// board's cards.
-pub async fn for_board(db: &Db, tenant: TenantId, filter: &DealFilter) -> Result<Vec<Deal>> {
-    let mut query = scoped(tenant);
-    apply_filter(&mut query, filter);
+/// The board's cards: for each stage, its newest `per_stage` deals matching `filter`.
+pub async fn for_board(
+    db: &Db,
+    tenant: TenantId,
+    filter: &DealFilter,
+    per_stage: u64,
+) -> Result<Vec<Deal>> {
+    let mut matching = scoped(tenant);
+    apply_filter(&mut matching, filter);
     if let Some(search) = Search::new(db.backend(), Searchable::Deals, filter.search.as_deref()) {
-        search.restrict(&mut query);
+        search.restrict(&mut matching);
     }
-    select_columns(&mut query);
-    query
-        .order_by(("deals", "stage_id"), Order::Asc)
-        .order_by(("deals", "id"), Order::Desc);
+    select_columns(&mut matching);
+    matching.expr_as(
+        Expr::cust("ROW_NUMBER() OVER (PARTITION BY deals.stage_id ORDER BY deals.id DESC)"),
+        "position",
+    );
+    let query = Query::select()
+        .column(sea_query::Asterisk)
+        .from_subquery(matching, "ranked")
+        .and_where(Expr::col(("ranked", "position")).lte(per_stage as i64))
+        .order_by(("ranked", "stage_id"), Order::Asc)
+        .order_by(("ranked", "id"), Order::Desc)
+        .to_owned();
     let mut rows: Vec<Deal> = db.fetch_all(&query).await?;
     fill_client_names(db, tenant, &mut rows).await?;
     Ok(rows)

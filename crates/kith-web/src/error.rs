@@ -234,6 +234,15 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
+    /// "field: message" for the first named field, or the detail: for pages that reuse the
+    /// API's parameter checks.
+    pub fn field_message(&self) -> String {
+        match self.errors.first() {
+            Some(error) => format!("{}: {}", error.field, error.message),
+            None => self.detail.clone(),
+        }
+    }
+
     pub fn internal(detail: String) -> Self {
         tracing::error!(error = %detail, "api request failed");
         ApiError::new(

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::import::{self, Entity};
-use crate::{logging, serve};
+use crate::{demo, logging, serve};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use kith_domain::tenant::NewTenant;
@@ -249,7 +249,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 bail!("the import did not finish");
             }
         }
-        Command::Demo { email, password } => demo(&db, &email, &password).await?,
+        Command::Demo { email, password } => demo::run(&db, &email, &password).await?,
     }
     db.close().await;
     Ok(())
@@ -274,7 +274,7 @@ fn new_user(
     })
 }
 
-async fn create_tenant(
+pub(crate) async fn create_tenant(
     db: &Db,
     tenant: &NewTenant,
     email: &str,
@@ -304,34 +304,4 @@ async fn find_tenant(db: &Db, name: Option<&str>) -> anyhow::Result<tenants::Ten
         1 => Ok(all.remove(0)),
         n => bail!("there are {n} workspaces; name one with --tenant"),
     }
-}
-
-const DEMO_ACCOUNTS: &str = include_str!("../demo/maven-accounts.csv");
-const DEMO_CONTACTS: &str = include_str!("../demo/atomic-contacts.csv");
-
-/// Creates the demo workspace and loads the sample accounts and contacts into it.
-async fn demo(db: &Db, email: &str, password: &str) -> anyhow::Result<()> {
-    if users::find_for_login(db, email).await?.is_some() {
-        bail!(
-            "{email} already has an account, so the demo was loaded before; sign in with it, or pass --email"
-        );
-    }
-    let tenant = NewTenant::parse("Demo MSP", "USD", "US", "America/New_York")
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let id = create_tenant(db, &tenant, email, password, "Demo Owner").await?;
-
-    println!("Clients from the Maven Analytics accounts (public domain):");
-    print!(
-        "{}",
-        import::run(db, id, Entity::Clients, DEMO_ACCOUNTS.as_bytes()).await?
-    );
-    println!("\nContacts from Atomic CRM (MIT, Marmelab):");
-    print!(
-        "{}",
-        import::run(db, id, Entity::Contacts, DEMO_CONTACTS.as_bytes()).await?
-    );
-    println!(
-        "\nDemo workspace \"Demo MSP\" is ready. Sign in as {email} with the password {password}"
-    );
-    Ok(())
 }

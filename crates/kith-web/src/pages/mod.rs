@@ -5,9 +5,11 @@ pub mod contacts;
 pub mod home;
 pub mod login;
 pub mod ops;
+pub mod pipeline;
 pub mod search;
 pub mod settings;
 pub mod setup;
+pub mod stages;
 
 use crate::error::PageError;
 use askama::Template;

@@ -3,7 +3,13 @@
 
 use crate::harness::TestApp;
 use axum::http::StatusCode;
+use chrono::NaiveDate;
 use kith::import::{self, Entity};
+use kith_domain::{DealId, TenantId};
+use kith_store::deals::{self, DealFilter};
+use kith_store::stages::{self, Stage};
+use kith_store::{Db, Record, clients, users};
+use sqlx::AssertSqlSafe;
 
 const ACCOUNTS: &str = include_str!("../../demo/maven-accounts.csv");
 const CONTACTS: &str = include_str!("../../demo/atomic-contacts.csv");
@@ -149,4 +155,178 @@ async fn a_second_run_creates_nothing_twice_and_says_why() {
         (report.skipped[0].row, report.skipped[0].message.as_str()),
         (5, "same email as row 2")
     );
+}
+
+/// Runs `sql`, whose one `?` is the tenant's id, on the test's database as it is written: no
+/// store code between the query and the numbers it checks.
+async fn raw<T: Record>(db: &Db, sql: &str, tenant: TenantId) -> Vec<T> {
+    match db {
+        Db::Sqlite(pool) => sqlx::query_as(AssertSqlSafe(sql.to_owned()))
+            .bind(tenant.0)
+            .fetch_all(pool)
+            .await
+            .expect("sqlite query"),
+        Db::Postgres(pool) => sqlx::query_as(AssertSqlSafe(sql.replace('?', "$1")))
+            .bind(tenant.0)
+            .fetch_all(pool)
+            .await
+            .expect("postgres query"),
+    }
+}
+
+/// The deal loaded from the pipeline row of `opportunity` (its id is kept in the notes).
+async fn opportunity(db: &Db, tenant: TenantId, opportunity: &str) -> deals::Deal {
+    let sql = format!(
+        "SELECT id FROM deals WHERE tenant_id = ? AND notes LIKE 'Maven opportunity {opportunity}%'"
+    );
+    let found: Vec<(i64,)> = raw(db, &sql, tenant).await;
+    assert_eq!(found.len(), 1, "one deal for {opportunity}");
+    deals::get(db, tenant, DealId(found[0].0))
+        .await
+        .expect("deal")
+}
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
+}
+
+#[tokio::test]
+async fn the_demo_pipeline_loads_every_deal_in_the_stage_its_flags_say() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Demo", "owner@demo.example").await;
+    let loaded = kith::demo::load(&app.db, tenant).await.expect("demo loads");
+    assert!(!loaded.stopped());
+    let report = &loaded.deals;
+    assert_eq!((report.rows, report.created), (8800, 8800));
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(
+        report.per_stage,
+        [
+            ("Qualified".to_owned(), 500),
+            ("Discovery".to_owned(), 1589),
+            ("Won".to_owned(), 4238),
+            ("Lost".to_owned(), 2473),
+        ]
+    );
+    assert_eq!(report.agents_created, 35);
+    assert_eq!(report.agents_without_deals.len(), 5);
+    assert_eq!(report.priced_from_products, 1589 + 500);
+
+    // Every remark is one of the two quirks of the file, on exactly the rows that have it.
+    let remarks = |start: &str| {
+        report
+            .remarks
+            .iter()
+            .filter(|r| r.message.starts_with(start))
+            .count()
+    };
+    assert_eq!(
+        remarks("the product \"GTXPro\" is not in maven-products.csv"),
+        1480
+    );
+    assert_eq!(remarks("no account; the deal has no client"), 1425);
+    assert_eq!(report.remarks.len(), 1480 + 1425);
+    let printed = report.to_string();
+    assert!(printed.contains("Note (1425 rows): no account; the deal has no client (rows 11, 44,"));
+
+    // Stages by their flags and order: the first won, the first lost, the first two open.
+    let board = stages::list(&app.db, tenant).await.expect("stages");
+    let first = |matches: fn(&Stage) -> bool, skip: usize| {
+        board
+            .iter()
+            .filter(|s| matches(s))
+            .nth(skip)
+            .expect("stage")
+            .id
+    };
+    let won = first(|s| s.is_won, 0);
+    let lost = first(|s| s.is_lost, 0);
+    let open = |s: &Stage| !s.is_won && !s.is_lost;
+    let (qualified, discovery) = (first(open, 0), first(open, 1));
+    let totals = deals::stage_totals(&app.db, tenant, &DealFilter::default())
+        .await
+        .expect("totals");
+    let count = |stage: i64| {
+        totals
+            .iter()
+            .filter(|t| t.0 == stage)
+            .map(|t| t.2)
+            .sum::<i64>()
+    };
+    assert_eq!(
+        (count(won), count(lost), count(qualified), count(discovery)),
+        (4238, 2473, 500, 1589)
+    );
+    assert_eq!(totals.iter().map(|t| t.2).sum::<i64>(), 8800);
+    let without_client: Vec<(i64,)> = raw(
+        &app.db,
+        "SELECT COUNT(*) FROM deals WHERE tenant_id = ? AND client_id IS NULL",
+        tenant,
+    )
+    .await;
+    assert_eq!(without_client, [(1425,)]);
+
+    // Row 2: 1C1I7A6R, Moses Frase, GTX Plus Basic, Cancity, Won, closed 2017-03-01 for 1054.
+    let moses = users::find_by_email(&app.db, tenant, "moses.frase@agents.demo.example")
+        .await
+        .expect("lookup")
+        .expect("the agent is a user");
+    assert_eq!(
+        (moses.name.as_str(), moses.role.as_str()),
+        ("Moses Frase", "member")
+    );
+    let mut tx = app.db.begin().await.expect("tx");
+    let cancity = clients::find_by_name(&mut tx, tenant, "Cancity")
+        .await
+        .expect("lookup");
+    drop(tx);
+    let deal = opportunity(&app.db, tenant, "1C1I7A6R").await;
+    assert_eq!(deal.title, "GTX Plus Basic");
+    assert_eq!(deal.client_id, cancity);
+    assert_eq!(deal.owner_id, Some(moses.id));
+    assert_eq!(deal.stage_id, won);
+    assert_eq!(
+        (
+            deal.value,
+            deal.currency.as_str(),
+            deal.probability,
+            deal.weighted_value
+        ),
+        (105_400, "USD", 100, 105_400)
+    );
+    assert_eq!(deal.close_date, Some(day("2017-03-01")));
+    assert_eq!(deal.expected_close, None);
+
+    // Row 174: an open GTXPro deal keeps its title and takes the list price of GTX Pro.
+    let open_deal = opportunity(&app.db, tenant, "ICMXZOVL").await;
+    assert_eq!(open_deal.title, "GTXPro");
+    assert_eq!(open_deal.stage_id, discovery);
+    assert_eq!(
+        (
+            open_deal.value,
+            open_deal.probability,
+            open_deal.weighted_value
+        ),
+        (482_100, 25, 120_525)
+    );
+    assert_eq!(
+        (open_deal.close_date, open_deal.expected_close),
+        (None, None)
+    );
+    assert_eq!(
+        open_deal.notes.as_deref(),
+        Some("Maven opportunity ICMXZOVL, engaged 2016-12-08.")
+    );
+
+    // The board's totals are the sums SQL makes of the same deals, each weighted value rounded
+    // half away from zero (values are never negative, so + 50 then truncate does it).
+    let direct: Vec<(i64, String, i64, i64, i64)> = raw(
+        &app.db,
+        "SELECT stage_id, currency, COUNT(*), CAST(SUM(value) AS BIGINT), \
+         CAST(SUM((value * probability + 50) / 100) AS BIGINT) \
+         FROM deals WHERE tenant_id = ? GROUP BY stage_id, currency ORDER BY stage_id, currency",
+        tenant,
+    )
+    .await;
+    assert_eq!(totals, direct);
 }

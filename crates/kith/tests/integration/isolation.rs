@@ -95,7 +95,7 @@ fn aimed_at(pattern: &str, foreign: &Foreign) -> Option<String> {
         foreign.list_value
     } else if pattern.starts_with("/api/v1/deals/") || pattern.starts_with("/crm/deals/") {
         foreign.deal
-    } else if pattern.starts_with("/api/v1/stages/") {
+    } else if pattern.starts_with("/api/v1/stages/") || pattern.starts_with("/settings/stages/") {
         foreign.stage
     } else if pattern.starts_with("/assets/") {
         return None;

@@ -14,3 +14,4 @@ mod pipeline;
 mod search;
 mod security;
 mod sign_in;
+mod stage_settings;

@@ -662,3 +662,117 @@ async fn the_api_moves_deals_through_the_same_rule_and_refuses_stale_versions() 
         .collect();
     assert_eq!(fields, ["title", "currency", "expected_close"], "{problem}");
 }
+
+#[tokio::test]
+async fn the_board_moves_deals_through_the_rule_and_refuses_stale_moves() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let (qualified, won) = (stage(&stages, "Qualified").id, stage(&stages, "Won").id);
+    let id = deal(
+        &app,
+        tenant,
+        "Laptop fleet",
+        "1,234.50",
+        "USD",
+        None,
+        day("2027-01-04"),
+    )
+    .await;
+    deal(
+        &app,
+        tenant,
+        "Printers",
+        "100",
+        "EUR",
+        None,
+        day("2027-01-04"),
+    )
+    .await;
+
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let board = browser.get("/crm/pipeline").await;
+    assert_eq!(board.status, StatusCode::OK);
+    let qualified_head = crate::harness::extract_between(
+        &board.text,
+        &format!(r#"id="column-head-{qualified}""#),
+        "</header>",
+    )
+    .expect("the Qualified column");
+    assert!(
+        qualified_head.contains(r#"<span class="count">2</span>"#),
+        "{qualified_head}"
+    );
+    assert!(qualified_head.contains("USD 1,234.50"), "{qualified_head}");
+    assert!(
+        qualified_head.contains("USD 123.45"),
+        "weighted at 10 %: {qualified_head}"
+    );
+    assert!(
+        qualified_head.contains("EUR 100.00"),
+        "currencies apart: {qualified_head}"
+    );
+
+    let moved = browser
+        .post_form(
+            &format!("/crm/deals/{}/move", id.0),
+            &[
+                ("stage", &won.to_string()),
+                ("version", "1"),
+                ("return", ""),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.text);
+    let today = chrono::Utc::now().date_naive();
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.stage_id, d.probability, d.weighted_value, d.close_date),
+        (won, 100, 123450, Some(today))
+    );
+
+    let board = browser.get("/crm/pipeline").await;
+    let won_head = crate::harness::extract_between(
+        &board.text,
+        &format!(r#"id="column-head-{won}""#),
+        "</header>",
+    )
+    .expect("the Won column");
+    assert!(
+        won_head.contains(r#"<span class="count">1</span>"#),
+        "{won_head}"
+    );
+    assert!(won_head.contains("USD 1,234.50"), "{won_head}");
+    assert!(
+        board.text.contains(&format!("Closed {today}")),
+        "the card shows its close date"
+    );
+
+    // The same card posted again from the version the user saw first: refused, unchanged.
+    let stale = browser
+        .post_form(
+            &format!("/crm/deals/{}/move", id.0),
+            &[
+                ("stage", &qualified.to_string()),
+                ("version", "1"),
+                ("return", ""),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.text.contains("was changed by someone else meanwhile"),
+        "{}",
+        stale.text
+    );
+    let after = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(after, d);
+
+    let page = browser.get(&format!("/crm/deals/{}", id.0)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("Qualified → Won"),
+        "history: {}",
+        page.text
+    );
+}

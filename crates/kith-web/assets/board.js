@@ -1,0 +1,39 @@
+// Drag and drop on the pipeline board. Dropping a card in another column submits that card's
+// own move form, the same keyboard-usable form, so both ways take one route and one rule.
+(function () {
+  "use strict";
+
+  function bind(root) {
+    root.querySelectorAll("ol.cards").forEach(function (list) {
+      if (list.dataset.sortable) {
+        return;
+      }
+      list.dataset.sortable = "bound";
+      Sortable.create(list, {
+        group: "board",
+        animation: 120,
+        // Let the controls on a card work as controls.
+        filter: "select, button, input, label",
+        preventOnFilter: false,
+        onEnd: function (event) {
+          if (event.from === event.to) {
+            return;
+          }
+          var form = event.item.querySelector("form.move");
+          if (!form) {
+            return;
+          }
+          form.querySelector("select[name=stage]").value = event.to.dataset.stage;
+          form.requestSubmit();
+        },
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    bind(document);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    bind(document);
+  });
+})();
