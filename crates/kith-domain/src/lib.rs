@@ -12,6 +12,7 @@ pub mod money;
 pub mod phone;
 pub mod picklist;
 pub mod pipeline;
+pub mod quote;
 pub mod role;
 pub mod search;
 pub mod tenant;
@@ -19,7 +20,7 @@ pub mod text;
 pub mod validation;
 
 pub use email::Email;
-pub use ids::{ClientId, ContactId, DealId, StageId, TenantId, UserId};
+pub use ids::{ClientId, ContactId, DealId, QuoteId, StageId, TenantId, UserId};
 pub use phone::Phone;
 pub use role::Role;
 pub use validation::{FieldError, Invalid};

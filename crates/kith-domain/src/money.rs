@@ -67,7 +67,7 @@ pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
 }
 
 /// Splits "1,234.50" into the whole part without separators ("1234") and the fraction ("50").
-fn split_number(text: &str) -> Option<(String, &str)> {
+pub(crate) fn split_number(text: &str) -> Option<(String, &str)> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty() && fraction.is_empty() {
         return None;
@@ -91,7 +91,7 @@ fn ungroup(whole: &str) -> Option<String> {
 }
 
 /// Joins checked digits into minor units; `None` when the number does not fit in an `i64`.
-fn to_minor(whole: &str, fraction: &str, digits: u32) -> Option<i64> {
+pub(crate) fn to_minor(whole: &str, fraction: &str, digits: u32) -> Option<i64> {
     let padding = std::iter::repeat_n('0', digits as usize - fraction.len());
     let mut minor: i64 = 0;
     for c in whole.chars().chain(fraction.chars()).chain(padding) {

@@ -321,7 +321,8 @@ pub async fn update(
 }
 
 /// Deletes a client if it is still at `version` (any version when `None`). Its contacts stay,
-/// without a client; its child clients lose their parent.
+/// without a client; its child clients lose their parent. A client with quotes is refused
+/// ([`StoreError::InUse`]).
 pub async fn delete(
     tx: &mut Tx,
     tenant: TenantId,
@@ -333,6 +334,14 @@ pub async fn delete(
         .ok_or(StoreError::NotFound)?;
     if version.is_some_and(|v| v != current) {
         return Err(StoreError::Stale { current });
+    }
+    // A quote is addressed to its client; deleting the client would leave it addressed to no one.
+    let quotes = crate::quotes::count_for_client(tx, tenant, id).await?;
+    if quotes > 0 {
+        return Err(StoreError::InUse(format!(
+            "The client has {quotes} quote{}; delete them first. Nothing was deleted.",
+            if quotes == 1 { "" } else { "s" }
+        )));
     }
 
     let stamp = now();

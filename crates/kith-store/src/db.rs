@@ -319,4 +319,17 @@ impl Tx {
     }
 
     runner_methods!(&mut Self, tx, tx.conn());
+
+    /// Runs fixed SQL text that takes no parameters, such as `SAVEPOINT name`.
+    pub(crate) async fn execute_fixed(&mut self, sql: &'static str) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => {
+                sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **tx).await?;
+            }
+            Tx::Postgres(tx) => {
+                sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
+    }
 }

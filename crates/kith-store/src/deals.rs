@@ -141,7 +141,7 @@ pub struct DealPage {
     pub next_cursor: Option<String>,
 }
 
-fn scoped(tenant: TenantId) -> SelectStatement {
+pub(crate) fn scoped(tenant: TenantId) -> SelectStatement {
     Query::select()
         .from("deals")
         .and_where(Expr::col(("deals", "tenant_id")).eq(tenant.0))
@@ -154,7 +154,7 @@ fn select_columns(query: &mut SelectStatement) {
         .expr_as(Expr::cust("CAST(NULL AS TEXT)"), "client_name");
 }
 
-fn apply_filter(query: &mut SelectStatement, filter: &DealFilter) {
+pub(crate) fn apply_filter(query: &mut SelectStatement, filter: &DealFilter) {
     let equal = [
         ("stage_id", filter.stage_id),
         ("client_id", filter.client_id),
@@ -233,31 +233,31 @@ async fn fill_client_names(db: &Db, tenant: TenantId, rows: &mut [Deal]) -> Resu
     Ok(())
 }
 
-/// The board's cards: for each stage, its newest `per_stage` deals matching `filter`.
+/// The board's cards: for each of `stages`, its newest `per_stage` deals matching `filter`.
+/// One short query per stage walks the `(tenant_id, stage_id, id)` index backwards and stops
+/// after a column's worth, however many deals the stage holds.
 pub async fn for_board(
     db: &Db,
     tenant: TenantId,
     filter: &DealFilter,
+    stages: &[i64],
     per_stage: u64,
 ) -> Result<Vec<Deal>> {
-    let mut matching = scoped(tenant);
-    apply_filter(&mut matching, filter);
-    if let Some(search) = Search::new(db.backend(), Searchable::Deals, filter.search.as_deref()) {
-        search.restrict(&mut matching);
+    let search = Search::new(db.backend(), Searchable::Deals, filter.search.as_deref());
+    let mut rows: Vec<Deal> = Vec::new();
+    for stage in stages {
+        let mut query = scoped(tenant);
+        apply_filter(&mut query, filter);
+        if let Some(search) = &search {
+            search.restrict(&mut query);
+        }
+        select_columns(&mut query);
+        query
+            .and_where(Expr::col(("deals", "stage_id")).eq(*stage))
+            .order_by(("deals", "id"), Order::Desc)
+            .limit(per_stage);
+        rows.extend(db.fetch_all::<Deal, _>(&query).await?);
     }
-    select_columns(&mut matching);
-    matching.expr_as(
-        Expr::cust("ROW_NUMBER() OVER (PARTITION BY deals.stage_id ORDER BY deals.id DESC)"),
-        "position",
-    );
-    let query = Query::select()
-        .column(sea_query::Asterisk)
-        .from_subquery(matching, "ranked")
-        .and_where(Expr::col(("ranked", "position")).lte(per_stage as i64))
-        .order_by(("ranked", "stage_id"), Order::Asc)
-        .order_by(("ranked", "id"), Order::Desc)
-        .to_owned();
-    let mut rows: Vec<Deal> = db.fetch_all(&query).await?;
     fill_client_names(db, tenant, &mut rows).await?;
     Ok(rows)
 }
@@ -350,6 +350,35 @@ pub async fn history_of(db: &Db, tenant: TenantId, id: DealId) -> Result<Vec<Sta
     db.fetch_all(&query).await
 }
 
+/// The deal an import knows by `external_id`, if any.
+pub async fn find_by_external_id(
+    tx: &mut Tx,
+    tenant: TenantId,
+    external_id: &str,
+) -> Result<Option<Deal>> {
+    let mut query = scoped(tenant);
+    select_columns(&mut query);
+    query.and_where(Expr::col(("deals", "external_id")).eq(external_id.trim()));
+    tx.fetch_optional(&query).await
+}
+
+/// Records the id a deal has in the system it was imported from.
+pub async fn set_external_id(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: DealId,
+    external_id: &str,
+) -> Result<()> {
+    let update = Query::update()
+        .table("deals")
+        .value("external_id", external_id.trim())
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    tx.execute(&update).await?;
+    Ok(())
+}
+
 /// Ids and titles of the deals in a stage.
 pub async fn in_stage(tx: &mut Tx, tenant: TenantId, stage: StageId) -> Result<Vec<(i64, String)>> {
     let query = Query::select()
@@ -412,7 +441,12 @@ pub async fn create(
 }
 
 /// Saves an edited deal from `version`. A different stage goes through the stage change rule;
-/// the same stage keeps the deal's probability and close date.
+/// the same stage keeps the deal's probability and close date. `supplied_close_date`: an
+/// importer's close date for a closed deal, kept instead of today.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "every write path passes the same context"
+)]
 pub async fn update(
     tx: &mut Tx,
     tenant: TenantId,
@@ -421,6 +455,7 @@ pub async fn update(
     fields: &DealFields,
     actor: Option<UserId>,
     today: NaiveDate,
+    supplied_close_date: Option<NaiveDate>,
 ) -> Result<i64> {
     check_references(tx, tenant, fields).await?;
     let deal = get_in(tx, tenant, id).await?;
@@ -443,7 +478,7 @@ pub async fn update(
         from.map(Stage::kind),
         &to.position(),
         today,
-        None,
+        supplied_close_date,
     );
 
     let (columns, values) = field_values(fields);
@@ -491,8 +526,37 @@ pub async fn move_to(
     let target = stages::get_in(tx, tenant, stage)
         .await
         .map_err(|_| Invalid::one("stage", "is not a stage of this workspace"))?;
-    change_stage_to(tx, tenant, &deal, &target, actor, today).await?;
-    Ok(version + 1)
+    let moved = change_stage_to(tx, tenant, &deal, &target, actor, today).await?;
+    Ok(if moved { version + 1 } else { version })
+}
+
+/// Moves several deals to one stage, each from the version the caller saw: all of them or,
+/// when any is stale or missing, none (the caller rolls the transaction back). Returns the new
+/// versions in the order given.
+pub async fn move_many(
+    tx: &mut Tx,
+    tenant: TenantId,
+    moves: &[(DealId, i64)],
+    stage: StageId,
+    actor: Option<UserId>,
+    today: NaiveDate,
+) -> Result<Vec<i64>> {
+    let mut versions = Vec::with_capacity(moves.len());
+    for (n, (id, version)) in moves.iter().enumerate() {
+        let moved = move_to(tx, tenant, *id, *version, stage, actor, today).await;
+        match moved {
+            Ok(version) => versions.push(version),
+            Err(StoreError::NotFound) => {
+                return Err(Invalid::one(
+                    format!("deals[{n}].id"),
+                    "is not a deal of this workspace",
+                )
+                .into());
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(versions)
 }
 
 /// Moves a deal to `target` whatever its version: a stage deletion moving the deals it held.
@@ -505,10 +569,12 @@ pub async fn change_stage(
     today: NaiveDate,
 ) -> Result<()> {
     let deal = get_in(tx, tenant, id).await?;
-    change_stage_to(tx, tenant, &deal, target, actor, today).await
+    change_stage_to(tx, tenant, &deal, target, actor, today).await?;
+    Ok(())
 }
 
-/// The one stage change every write path takes.
+/// The one stage change every write path takes. Returns whether the deal moved: one already
+/// in `target` stays as it is.
 async fn change_stage_to(
     tx: &mut Tx,
     tenant: TenantId,
@@ -516,9 +582,9 @@ async fn change_stage_to(
     target: &Stage,
     actor: Option<UserId>,
     today: NaiveDate,
-) -> Result<()> {
+) -> Result<bool> {
     if target.id == deal.stage_id {
-        return Ok(());
+        return Ok(false);
     }
     let from = stages::get_in(tx, tenant, StageId(deal.stage_id))
         .await
@@ -545,10 +611,11 @@ async fn change_stage_to(
     if tx.execute(&update).await? == 0 {
         return Err(stale_or_missing(tx, tenant, id).await);
     }
-    record_change(tx, tenant, id, from.as_ref(), target, actor).await
+    record_change(tx, tenant, id, from.as_ref(), target, actor).await?;
+    Ok(true)
 }
 
-/// Deletes a deal with its contacts and history, from `version` when given.
+/// Deletes a deal with its contacts and history, from `version` when given. Its quotes are kept.
 pub async fn delete(tx: &mut Tx, tenant: TenantId, id: DealId, version: Option<i64>) -> Result<()> {
     let deal = get_in(tx, tenant, id).await?;
     if version.is_some_and(|v| v != deal.version) {
@@ -564,6 +631,8 @@ pub async fn delete(tx: &mut Tx, tenant: TenantId, id: DealId, version: Option<i
             .to_owned();
         tx.execute(&delete).await?;
     }
+    // Its quotes stay, without a deal.
+    crate::quotes::unlink_deal(tx, tenant, id).await?;
     let delete = Query::delete()
         .from_table("deals")
         .and_where(Expr::col("tenant_id").eq(tenant.0))

@@ -52,6 +52,16 @@ const MIGRATIONS: &[(i64, &str, Source)] = &[
             postgres: include_str!("../migrations/0005_deal_search.postgres.sql"),
         },
     ),
+    (
+        6,
+        "quotes",
+        Source::Shared(include_str!("../migrations/0006_quotes.sql")),
+    ),
+    (
+        7,
+        "deal external id",
+        Source::Shared(include_str!("../migrations/0007_deal_external_id.sql")),
+    ),
 ];
 
 /// Fills in a shared migration's placeholders for `backend`.

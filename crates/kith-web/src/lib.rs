@@ -6,6 +6,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+mod chart;
 mod error;
 mod filters;
 mod markdown;

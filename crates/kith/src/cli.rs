@@ -47,7 +47,7 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
-    /// Import clients or contacts from a CSV file (columns mapped by header name).
+    /// Import clients, contacts or deals from a CSV file (columns mapped by header name).
     Import {
         entity: Entity,
         file: PathBuf,

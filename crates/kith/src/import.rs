@@ -1,4 +1,4 @@
-//! `kith import clients|contacts FILE`: CSV import from the command line, with columns mapped
+//! `kith import clients|contacts|deals FILE`: CSV import from the command line, with columns mapped
 //! by header name (common synonyms included). Every row that is not imported is reported with
 //! its row number and reason; nothing disappears silently.
 //!
@@ -8,10 +8,11 @@
 use anyhow::Context;
 use kith_domain::client::{ClientFields, ClientInput};
 use kith_domain::contact::{ConsentSource, ContactFields, ContactInput, PhoneInput};
+use kith_domain::deal::{DealFields, DealInput, parse_date};
 use kith_domain::picklist::{ListKind, PickLists};
-use kith_domain::{ClientId, TenantId};
+use kith_domain::{ClientId, DealId, TenantId};
 use kith_store::contacts::Actor;
-use kith_store::{Db, StoreError, clients, contacts, picklists, tenants};
+use kith_store::{Db, StoreError, clients, contacts, deals, picklists, tenants};
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
@@ -25,6 +26,7 @@ use std::io::Read;
 pub enum Entity {
     Clients,
     Contacts,
+    Deals,
 }
 
 /// One row that was not imported, or imported with a remark.
@@ -39,6 +41,8 @@ pub struct RowNote {
 pub struct Report {
     pub rows: u64,
     pub created: u64,
+    /// Deals found again by their external id and brought up to date.
+    pub updated: u64,
     pub skipped: Vec<RowNote>,
     pub failed: Vec<RowNote>,
     pub remarks: Vec<RowNote>,
@@ -53,9 +57,10 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} rows read: {} created, {} skipped, {} failed.",
+            "{} rows read: {} created, {} updated, {} skipped, {} failed.",
             self.rows,
             self.created,
+            self.updated,
             self.skipped.len(),
             self.failed.len()
         )?;
@@ -267,6 +272,84 @@ const CONTACT_COLUMNS: &[Target] = &[
     },
 ];
 
+const DEAL_COLUMNS: &[Target] = &[
+    Target {
+        field: "external_id",
+        headers: &[
+            "id",
+            "external_id",
+            "deal_id",
+            "opportunity_id",
+            "record_id",
+        ],
+    },
+    Target {
+        field: "title",
+        headers: &[
+            "title",
+            "name",
+            "deal",
+            "deal_name",
+            "opportunity",
+            "opportunity_name",
+            "product",
+        ],
+    },
+    Target {
+        field: "client",
+        headers: &[
+            "client",
+            "client_name",
+            "account",
+            "account_name",
+            "company",
+            "organization",
+        ],
+    },
+    Target {
+        field: "value",
+        headers: &["value", "amount", "deal_value", "close_value"],
+    },
+    Target {
+        field: "currency",
+        headers: &["currency", "currency_code"],
+    },
+    Target {
+        field: "stage",
+        headers: &["stage", "deal_stage", "pipeline_stage", "status"],
+    },
+    Target {
+        field: "expected_close",
+        headers: &["expected_close", "expected_close_date", "close_by"],
+    },
+    Target {
+        field: "close_date",
+        headers: &["close_date", "closed_on", "date_closed", "closed_at"],
+    },
+    Target {
+        field: "owner",
+        headers: &[
+            "owner",
+            "owner_email",
+            "deal_owner",
+            "sales_agent",
+            "assigned_to",
+        ],
+    },
+    Target {
+        field: "source",
+        headers: &["source", "lead_source", "deal_source"],
+    },
+    Target {
+        field: "lost_reason",
+        headers: &["lost_reason", "loss_reason"],
+    },
+    Target {
+        field: "notes",
+        headers: &["notes", "note", "description", "comments"],
+    },
+];
+
 /// Normalises a header for matching: BOM and spaces gone, lower case, separators as `_`.
 fn header_key(header: &str) -> String {
     header
@@ -354,15 +437,18 @@ pub async fn run(
         .headers()
         .context("could not read the header row")?
         .clone();
-    let country = tenants::get(db, tenant).await?.default_country;
+    let workspace = tenants::get(db, tenant).await?;
+    let country = workspace.default_country;
     let targets = match entity {
         Entity::Clients => CLIENT_COLUMNS,
         Entity::Contacts => CONTACT_COLUMNS,
+        Entity::Deals => DEAL_COLUMNS,
     };
     let mapping = Mapping::new(&headers, targets);
     let required = match entity {
         Entity::Clients => vec!["name"],
         Entity::Contacts => vec!["first_name", "last_name", "full_name", "email"],
+        Entity::Deals => vec!["title"],
     };
     if !required.iter().any(|f| mapping.columns.contains_key(f)) {
         anyhow::bail!(
@@ -376,6 +462,8 @@ pub async fn run(
         db,
         tenant,
         country,
+        currency: workspace.currency,
+        time_zone: workspace.time_zone,
         mapping,
         report: Report::default(),
         seen: HashMap::new(),
@@ -411,6 +499,7 @@ pub async fn run(
         let outcome = match entity {
             Entity::Clients => importer.client_row(row, &record).await,
             Entity::Contacts => importer.contact_row(row, &record).await,
+            Entity::Deals => importer.deal_row(row, &record).await,
         };
         // A failure the row itself did not cause (the database went away): stop, and say
         // where, so the report still accounts for every row read so far.
@@ -429,6 +518,10 @@ struct Importer<'a> {
     db: &'a Db,
     tenant: TenantId,
     country: String,
+    /// The workspace's currency, for deals that name none.
+    currency: String,
+    /// Whose "today" a deal closed by the import gets when the file has no close date.
+    time_zone: String,
     mapping: Mapping,
     report: Report,
     /// Natural keys seen in this file, with the row that had them first.
@@ -699,6 +792,178 @@ impl Importer<'_> {
     }
 
     /// Books a row whose transaction committed: its key, and what it added along the way.
+    /// One deal: created, or — when its external id is known — brought up to date, its stage
+    /// through the same rule as every other path. A close date in the file is kept for a won
+    /// or lost deal; an open deal has none.
+    async fn deal_row(&mut self, row: u64, record: &csv::StringRecord) -> anyhow::Result<()> {
+        let Some(title) = self.mapping.value(record, "title") else {
+            self.fail(row, "has no title");
+            return Ok(());
+        };
+        let external_id = self.mapping.value(record, "external_id");
+        if let Some(key) = &external_id
+            && let Some(first) = self.seen.get(key)
+        {
+            self.skip(row, format!("same id as row {first}"));
+            return Ok(());
+        }
+
+        let mut tx = self.db.begin().await?;
+        let lists = picklists::load_in(&mut tx, self.tenant).await?;
+        let stages = kith_store::stages::list_in(&mut tx, self.tenant).await?;
+        let stage = match self.mapping.value(record, "stage") {
+            None => None,
+            Some(name) => {
+                let folded = kith_domain::search::fold(&name);
+                match stages
+                    .iter()
+                    .find(|s| kith_domain::search::fold(&s.name) == folded)
+                {
+                    Some(stage) => Some(stage),
+                    None => {
+                        let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+                        self.fail(
+                            row,
+                            format!(
+                                "stage \"{name}\" is not a stage here; use one of {}",
+                                names.join(", ")
+                            ),
+                        );
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        let client = match self.mapping.value(record, "client") {
+            None => None,
+            Some(name) => match clients::find_by_name(&mut tx, self.tenant, &name).await? {
+                Some(id) => Some(id),
+                None => {
+                    self.remark(
+                        row,
+                        format!("no client is called \"{name}\"; the deal has none"),
+                    );
+                    None
+                }
+            },
+        };
+        let owner = match self.mapping.value(record, "owner") {
+            None => None,
+            Some(who) => match self.owner_id(&who).await? {
+                Some(id) => Some(id),
+                None => {
+                    self.remark(row, format!("no user is \"{who}\"; the deal has no owner"));
+                    None
+                }
+            },
+        };
+        let source = self
+            .list_label(
+                &mut tx,
+                &lists,
+                ListKind::DealSource,
+                row,
+                self.mapping.value(record, "source"),
+            )
+            .await?;
+        let lists = picklists::load_in(&mut tx, self.tenant).await?;
+        let input = DealInput {
+            title,
+            client_id: client,
+            value: self.mapping.value(record, "value"),
+            currency: self.mapping.value(record, "currency"),
+            owner_id: owner,
+            expected_close: self.mapping.value(record, "expected_close"),
+            source,
+            stage_id: stage.map(|s| s.id),
+            lost_reason: self.mapping.value(record, "lost_reason"),
+            notes: self.mapping.value(record, "notes"),
+            ..Default::default()
+        };
+        let fields = match DealFields::parse(&input, &lists, &self.currency) {
+            Ok(fields) => fields,
+            Err(invalid) => {
+                self.fail(row, invalid.to_string());
+                return Ok(());
+            }
+        };
+        let closed = stage.is_some_and(|s| s.is_won || s.is_lost);
+        let close_date = match parse_date(self.mapping.value(record, "close_date").as_deref()) {
+            Ok(date) if closed => date,
+            Ok(Some(_)) => {
+                self.remark(row, "close date left out: the deal's stage is open");
+                None
+            }
+            Ok(None) => None,
+            Err(message) => {
+                self.fail(row, format!("close_date: {message}"));
+                return Ok(());
+            }
+        };
+
+        let today = kith_domain::pipeline::today_in(&self.time_zone, chrono::Utc::now());
+        let existing = match &external_id {
+            Some(key) => deals::find_by_external_id(&mut tx, self.tenant, key).await?,
+            None => None,
+        };
+        let saved = match &existing {
+            Some(deal) => deals::update(
+                &mut tx,
+                self.tenant,
+                DealId(deal.id),
+                deal.version,
+                &fields,
+                None,
+                today,
+                close_date,
+            )
+            .await
+            .map(|_| DealId(deal.id)),
+            None => deals::create(&mut tx, self.tenant, &fields, None, today, close_date).await,
+        };
+        let id = match saved {
+            Ok(id) => id,
+            Err(StoreError::Invalid(invalid)) => {
+                self.fail(row, invalid.to_string());
+                return Ok(());
+            }
+            Err(other) => return Err(other.into()),
+        };
+        if let (Some(key), None) = (&external_id, &existing) {
+            deals::set_external_id(&mut tx, self.tenant, id, key).await?;
+        }
+        tx.commit().await?;
+        if existing.is_some() {
+            self.report.updated += 1;
+            if let Some(key) = external_id {
+                self.seen.insert(key, row);
+            }
+        } else {
+            self.committed(row, external_id.unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// A user of the tenant named by email or by name.
+    async fn owner_id(&self, who: &str) -> anyhow::Result<Option<i64>> {
+        let users = kith_store::users::list(self.db, self.tenant).await?;
+        let folded = kith_domain::search::fold(who);
+        Ok(users
+            .iter()
+            .find(|u| {
+                u.email.eq_ignore_ascii_case(who.trim())
+                    || kith_domain::search::fold(&u.name) == folded
+            })
+            .map(|u| u.id))
+    }
+
+    fn remark(&mut self, row: u64, message: impl Into<String>) {
+        self.report.remarks.push(RowNote {
+            row,
+            message: message.into(),
+        });
+    }
+
     fn committed(&mut self, row: u64, key: String) {
         self.report.created += 1;
         if !key.is_empty() {

@@ -234,7 +234,7 @@ pub struct DealListQuery {
     cursor: Option<String>,
 }
 
-const FILTER_PARAMS: [&str; 7] = [
+pub(crate) const FILTER_PARAMS: [&str; 7] = [
     "search",
     "stage",
     "client",
@@ -423,6 +423,7 @@ pub async fn update(
         &fields,
         Some(me.user_id()),
         today(&me),
+        None,
     )
     .await;
     super::commit_or_stale(tx, result, async || load(&state, &me, id).await).await?;
@@ -505,4 +506,82 @@ pub async fn board(
         })
         .collect();
     Ok(Json(Board { columns }))
+}
+
+/// One deal of a bulk change and the version the caller saw.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDeal {
+    pub id: i64,
+    pub version: i64,
+}
+
+/// Deals to move to one stage, all or none.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkStage {
+    pub stage: i64,
+    pub deals: Vec<BulkDeal>,
+}
+
+/// The deals after a bulk change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub items: Vec<DealOut>,
+}
+
+/// The most deals one bulk change takes.
+const BULK_MAX: usize = 500;
+
+#[utoipa::path(post, path = "/api/v1/deals/bulk-stage", tag = "deals", request_body = BulkStage,
+    responses((status = 200, body = BulkResult), (status = 409, description = "A deal changed meanwhile; none was moved"),
+        (status = 422, description = "An unknown deal or stage, named")))]
+pub async fn bulk_stage(
+    State(state): State<AppState>,
+    ApiUser(me): ApiUser,
+    body: Bytes,
+) -> Result<Json<BulkResult>, ApiError> {
+    me.may_write().map_err(ApiError::forbidden)?;
+    let change: BulkStage = parse_json(&body)?;
+    if change.deals.is_empty() || change.deals.len() > BULK_MAX {
+        return Err(ApiError::invalid(kith_domain::Invalid::one(
+            "deals",
+            format!("must list 1 to {BULK_MAX} deals"),
+        )));
+    }
+    let moves: Vec<(DealId, i64)> = change
+        .deals
+        .iter()
+        .map(|d| (DealId(d.id), d.version))
+        .collect();
+
+    let mut tx = state.db.begin().await?;
+    let moved = deals::move_many(
+        &mut tx,
+        me.tenant(),
+        &moves,
+        kith_domain::StageId(change.stage),
+        Some(me.user_id()),
+        today(&me),
+    )
+    .await;
+    match tx.finish(moved).await {
+        Ok(_) => {}
+        Err(StoreError::Stale { current }) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "Changed meanwhile",
+                format!(
+                    "A deal was changed since you read it (it is now at version {current}); no deal was moved."
+                ),
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    }
+
+    let mut items = Vec::with_capacity(moves.len());
+    for (id, _) in &moves {
+        items.push(load(&state, &me, id.0).await?);
+    }
+    Ok(Json(BulkResult { items }))
 }

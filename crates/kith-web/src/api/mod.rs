@@ -4,7 +4,9 @@
 pub mod clients;
 pub mod contacts;
 pub mod deals;
+pub mod forecast;
 pub mod openapi;
+pub mod quotes;
 pub mod search;
 pub mod stages;
 

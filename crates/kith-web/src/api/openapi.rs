@@ -6,14 +6,17 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kith API", version = "1", description = "Clients, contacts, deals, the pipeline board, stages and search of one Kith workspace. \
+    info(title = "Kith API", version = "1", description = "Clients, contacts, deals, the pipeline board, stages, quotes and search of one Kith workspace. \
         Authenticate with `Authorization: Bearer <token>` (Settings → API tokens, or `kith token create`). \
         Errors are RFC 9457 problem details; updates need the record's ETag in `If-Match` (or `version` in the body)."),
     paths(
         super::clients::list, super::clients::create, super::clients::get, super::clients::update, super::clients::delete,
         super::contacts::list, super::contacts::create, super::contacts::get, super::contacts::update, super::contacts::delete,
         super::deals::list, super::deals::create, super::deals::get, super::deals::update, super::deals::delete,
-        super::deals::board,
+        super::deals::board, super::deals::bulk_stage,
+        super::forecast::forecast,
+        super::quotes::list, super::quotes::create, super::quotes::get, super::quotes::update, super::quotes::delete,
+        super::quotes::from_deal,
         super::stages::list, super::stages::create, super::stages::get, super::stages::update,
         super::stages::reorder, super::stages::delete,
         super::search::search, document,

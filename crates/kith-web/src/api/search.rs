@@ -1,4 +1,4 @@
-//! `/api/v1/search`: one query over clients and contacts, grouped by type.
+//! `/api/v1/search`: one query over clients, contacts and deals, grouped by type.
 
 use crate::AppState;
 use crate::auth::ApiUser;
@@ -7,8 +7,10 @@ use crate::params::Params;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use kith_domain::TenantId;
+use kith_domain::money::format_money;
 use kith_store::clients::{self, ClientFilter};
 use kith_store::contacts::{self, ContactFilter};
+use kith_store::deals::{self, DealFilter};
 use kith_store::page::{Paging, Sort};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,6 +35,10 @@ pub struct Results {
     pub contact_total: i64,
     /// Counting stopped at 1000 matches: at least `contact_total` match.
     pub contact_total_capped: bool,
+    pub deals: Vec<Hit>,
+    pub deal_total: i64,
+    /// Counting stopped at 1000 matches: at least `deal_total` match.
+    pub deal_total_capped: bool,
 }
 
 /// Runs one search over every searchable record type.
@@ -63,6 +69,13 @@ pub async fn run(
     };
     let sort = Sort::default_for(&contacts::SORTS, true);
     let found_contacts = contacts::list(&state.db, tenant, &filter, &sort, &paging).await?;
+
+    let filter = DealFilter {
+        search: Some(query.to_owned()),
+        ..Default::default()
+    };
+    let sort = Sort::default_for(&deals::SORTS, true);
+    let found_deals = deals::list(&state.db, tenant, &filter, &sort, &paging).await?;
 
     Ok(Results {
         clients: found_clients
@@ -95,6 +108,25 @@ pub async fn run(
             .collect(),
         contact_total: found_contacts.page.total.count,
         contact_total_capped: found_contacts.page.total.capped,
+        deals: found_deals
+            .page
+            .items
+            .iter()
+            .map(|d| Hit {
+                id: d.id,
+                name: d.title.clone(),
+                detail: [
+                    d.client_name.clone().unwrap_or_default(),
+                    format_money(d.value, &d.currency),
+                ]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · "),
+            })
+            .collect(),
+        deal_total: found_deals.page.total.count,
+        deal_total_capped: found_deals.page.total.capped,
     })
 }
 

@@ -2,10 +2,13 @@
 
 pub mod clients;
 pub mod contacts;
+pub mod deal_form;
+pub mod forecast;
 pub mod home;
 pub mod login;
 pub mod ops;
 pub mod pipeline;
+pub mod quotes;
 pub mod search;
 pub mod settings;
 pub mod setup;

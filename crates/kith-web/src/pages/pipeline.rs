@@ -28,7 +28,7 @@ use kith_store::{StoreError, picklists, users};
 use std::fmt::Write;
 
 /// Cards shown per column; the column's figures always cover every deal.
-const CARDS_PER_STAGE: u64 = 50;
+const CARDS_PER_STAGE: u64 = 25;
 
 /// The filters as typed, echoed back into the form and kept across moves.
 #[derive(Default)]
@@ -132,7 +132,8 @@ async fn board_page(
         }
     };
     let totals = deals::stage_totals(&state.db, tenant, &filter).await?;
-    let cards = deals::for_board(&state.db, tenant, &filter, CARDS_PER_STAGE).await?;
+    let stage_ids: Vec<i64> = stages.iter().map(|s| s.id).collect();
+    let cards = deals::for_board(&state.db, tenant, &filter, &stage_ids, CARDS_PER_STAGE).await?;
     let columns = stages
         .iter()
         .map(|stage| column(stage, &totals, &cards))
@@ -320,6 +321,8 @@ struct DealPage {
     contacts: Vec<ContactLine>,
     history: Vec<(String, String, String)>,
     notes: String,
+    /// The deal's quotes, and "create quote from deal" (SPEC §5.4).
+    quotes: Vec<super::quotes::QuoteLink>,
 }
 
 pub async fn show(
@@ -389,6 +392,7 @@ pub async fn show(
         owner: user_name(deal.owner_id),
         source: lists.label(deal.source_id).unwrap_or_default().to_owned(),
         notes: markdown::render(deal.notes.as_deref().unwrap_or_default()),
+        quotes: super::quotes::for_deal(&state, &me, DealId(id)).await?,
         contacts,
         history,
         stages,

@@ -15,10 +15,11 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use clap::Parser;
+use kith_domain::deal::{DealFields, DealInput};
 use kith_domain::picklist::ListKind;
 use kith_domain::search::{document, fold};
 use kith_domain::tenant::NewTenant;
-use kith_domain::{Email, Role, TenantId};
+use kith_domain::{Email, Role, TenantId, UserId};
 use kith_store::users::NewUser;
 use kith_store::{Db, migrations, now, picklists, tenants, users};
 use kith_web::{AppState, WebConfig};
@@ -50,6 +51,11 @@ struct Args {
     /// Measure the data a previous run left (same `--data-dir`) instead of generating anew.
     #[arg(long)]
     reuse: bool,
+    /// `lists`: the client list and contact search over 100,000 clients and 1,000,000
+    /// contacts. `board`: the pipeline board over the Maven demo deals and over 10,000 open
+    /// deals.
+    #[arg(long, default_value = "lists")]
+    suite: String,
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -177,6 +183,17 @@ async fn main() -> anyhow::Result<()> {
         "both" => vec!["sqlite", "postgres"],
         one => vec![one],
     };
+    if args.suite == "board" {
+        println!(
+            "kith-bench: the pipeline board, {} requests per measurement",
+            args.requests
+        );
+        for backend in backends {
+            let db = open(backend, &args).await?;
+            run_board(backend, db, &args).await?;
+        }
+        return Ok(());
+    }
     println!(
         "kith-bench: {} clients and {} contacts in one tenant, {} requests per measurement",
         args.clients, args.contacts, args.requests
@@ -196,7 +213,7 @@ async fn open(backend: &str, args: &Args) -> anyhow::Result<Db> {
                 None => std::env::temp_dir().join("kith-bench"),
             };
             std::fs::create_dir_all(&dir)?;
-            let path = dir.join("bench.db");
+            let path = dir.join(format!("{}.db", args.suite));
             if !args.reuse {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -205,19 +222,24 @@ async fn open(backend: &str, args: &Args) -> anyhow::Result<Db> {
             Db::connect_sqlite(SqliteConnectOptions::new().filename(&path)).await?
         }
         "postgres" => {
+            let schema = if args.suite == "board" {
+                "kith_bench_board"
+            } else {
+                "kith_bench"
+            };
             let url = std::env::var("KITH_BENCH_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
             if !args.reuse {
                 let admin = Db::connect(&url).await?;
                 admin
-                    .execute_script(
-                        "DROP SCHEMA IF EXISTS kith_bench CASCADE; CREATE SCHEMA kith_bench",
-                    )
+                    .execute_script(&format!(
+                        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                    ))
                     .await?;
                 admin.close().await;
             }
-            let options =
-                PgConnectOptions::from_str(&url)?.options([("search_path", "kith_bench,public")]);
+            let options = PgConnectOptions::from_str(&url)?
+                .options([("search_path", format!("{schema},public"))]);
             Db::connect_postgres(options).await?
         }
         other => anyhow::bail!("unknown backend {other}; use sqlite, postgres or both"),
@@ -300,7 +322,7 @@ async fn run(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
                 .replace("&limit=50", "")
         })
         .collect();
-    let session = page_session(&app, &db, tenant_id).await?;
+    let session = page_session(&app, "bench@example.com").await?;
     measure_page(
         &app,
         &session,
@@ -321,21 +343,27 @@ async fn run(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
 }
 
 /// One tenant with its owner, `args.clients` clients and `args.contacts` contacts.
-async fn generate(db: &Db, args: &Args) -> anyhow::Result<()> {
-    let tenant =
-        NewTenant::parse("Bench MSP", "USD", "US", "UTC").map_err(|e| anyhow::anyhow!("{e}"))?;
+/// A workspace called `name` whose owner signs in as `email` with the bench password.
+async fn workspace(db: &Db, name: &str, email: &str) -> anyhow::Result<(TenantId, UserId)> {
+    let tenant = NewTenant::parse(name, "USD", "US", "UTC").map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut tx = db.begin().await?;
     let tenant_id = tenants::create(&mut tx, &tenant).await?;
     let owner = NewUser {
-        email: Email::parse("bench@example.com").map_err(anyhow::Error::msg)?,
+        email: Email::parse(email).map_err(anyhow::Error::msg)?,
         name: "Bench Owner".into(),
-        password_hash: kith_web::password::hash("bench password 123")
-            .map_err(anyhow::Error::msg)?,
+        password_hash: kith_web::password::hash(PASSWORD).map_err(anyhow::Error::msg)?,
         role: Role::Owner,
         time_zone: "UTC".into(),
     };
     let owner_id = users::create(&mut tx, tenant_id, &owner).await?;
     tx.commit().await?;
+    Ok((tenant_id, owner_id))
+}
+
+const PASSWORD: &str = "bench password 123";
+
+async fn generate(db: &Db, args: &Args) -> anyhow::Result<()> {
+    let (tenant_id, owner_id) = workspace(db, "Bench MSP", "bench@example.com").await?;
 
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(7);
@@ -366,6 +394,123 @@ async fn generate(db: &Db, args: &Args) -> anyhow::Result<()> {
     );
     analyze(db).await?;
 
+    Ok(())
+}
+
+/// The board over the Maven demo's 8,800 deals, then over 10,000 open deals in one tenant:
+/// the JSON figures and the whole HTML page, with and without a filter.
+async fn run_board(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
+    println!("\n== {backend} ==");
+    let app = kith_web::app(AppState::new(db.clone(), WebConfig::default()));
+
+    let started = Instant::now();
+    let (maven, _) = workspace(&db, "Maven MSP", "maven@example.com").await?;
+    kith::demo::load(&db, maven).await?;
+    println!(
+        "loaded the Maven demo (8,800 deals) in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    measure_board(&app, &db, "maven@example.com", "Maven deals", args.requests).await?;
+
+    let started = Instant::now();
+    let (open, owner) = workspace(&db, "Open Deals MSP", "open@example.com").await?;
+    insert_open_deals(&db, open, owner, 10_000).await?;
+    analyze(&db).await?;
+    println!(
+        "generated 10,000 open deals in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    measure_board(
+        &app,
+        &db,
+        "open@example.com",
+        "10,000 open deals",
+        args.requests,
+    )
+    .await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn measure_board(
+    app: &axum::Router,
+    db: &Db,
+    email: &str,
+    label: &str,
+    requests: usize,
+) -> anyhow::Result<()> {
+    let (user, _) = users::find_for_login(db, email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{email} missing"))?;
+    let token = kith_web::auth::create_api_token(db, &user, "bench", true).await?;
+    let session = page_session(app, email).await?;
+    let everything: Vec<String> = (0..requests)
+        .map(|_| "/api/v1/pipeline/board".to_owned())
+        .collect();
+    measure(app, &token, &format!("board, {label} (API)"), &everything).await?;
+    let owned: Vec<String> = (0..requests)
+        .map(|_| format!("/api/v1/pipeline/board?owner={}", user.id))
+        .collect();
+    measure(
+        app,
+        &token,
+        &format!("board, {label}, one owner (API)"),
+        &owned,
+    )
+    .await?;
+    let pages: Vec<String> = (0..requests).map(|_| "/crm/pipeline".to_owned()).collect();
+    measure_page(
+        app,
+        &session,
+        &format!("board, {label} (HTML page)"),
+        &pages,
+    )
+    .await
+}
+
+/// `count` open deals spread over the open stages, in two currencies, with a few owners'
+/// worth of expected close dates.
+async fn insert_open_deals(
+    db: &Db,
+    tenant: TenantId,
+    owner: UserId,
+    count: usize,
+) -> anyhow::Result<()> {
+    let stages = kith_store::stages::list(db, tenant).await?;
+    let open: Vec<i64> = stages
+        .iter()
+        .filter(|s| !s.is_won && !s.is_lost)
+        .map(|s| s.id)
+        .collect();
+    let lists = picklists::load(db, tenant).await?;
+    let today = chrono::Utc::now().date_naive();
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut done = 0;
+    while done < count {
+        let mut tx = db.begin().await?;
+        for n in done..(done + 500).min(count) {
+            let input = DealInput {
+                title: format!("{} renewal {n}", WORDS[rng.random_range(0..WORDS.len())]),
+                value: Some(format!(
+                    "{}.{:02}",
+                    rng.random_range(500..90_000),
+                    rng.random_range(0..100)
+                )),
+                currency: Some(if n % 5 == 0 { "EUR" } else { "USD" }.into()),
+                owner_id: (n % 3 == 0).then_some(owner.0),
+                expected_close: Some(
+                    (today + chrono::Days::new(rng.random_range(0..365))).to_string(),
+                ),
+                stage_id: Some(open[n % open.len()]),
+                ..Default::default()
+            };
+            let fields =
+                DealFields::parse(&input, &lists, "USD").map_err(|e| anyhow::anyhow!("{e}"))?;
+            kith_store::deals::create(&mut tx, tenant, &fields, None, today, None).await?;
+        }
+        tx.commit().await?;
+        done = (done + 500).min(count);
+    }
     Ok(())
 }
 
@@ -523,9 +668,8 @@ async fn analyze(db: &Db) -> anyhow::Result<()> {
 }
 
 /// Signs a session in directly and returns its cookie, for measuring the HTML pages.
-async fn page_session(app: &axum::Router, db: &Db, tenant: TenantId) -> anyhow::Result<String> {
-    let _ = (db, tenant);
-    let body = "email=bench%40example.com&password=bench+password+123";
+async fn page_session(app: &axum::Router, email: &str) -> anyhow::Result<String> {
+    let body = format!("email={}&password={}", enc(email), enc(PASSWORD));
     let request = Request::post("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))?;

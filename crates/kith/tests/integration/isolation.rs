@@ -20,6 +20,7 @@ struct Foreign {
     user: i64,
     stage: i64,
     deal: i64,
+    quote: i64,
 }
 
 async fn tenant_b(app: &TestApp) -> Foreign {
@@ -45,6 +46,11 @@ async fn tenant_b(app: &TestApp) -> Foreign {
         .await;
     assert_eq!(deal.status, StatusCode::CREATED, "{}", deal.text);
     let deal = deal.json()["id"].as_i64().expect("id");
+    let quote = api
+        .json(Method::POST, "/api/v1/quotes", &json!({"client": client, "deal": deal, "lines": [{"description": SECRET_DEAL, "unit_price": 120000}]}), &[])
+        .await;
+    assert_eq!(quote.status, StatusCode::CREATED, "{}", quote.text);
+    let quote = quote.json()["id"].as_i64().expect("id");
 
     let tenant = kith_store::tenants::find_by_name(&app.db, "Bravo")
         .await
@@ -75,6 +81,7 @@ async fn tenant_b(app: &TestApp) -> Foreign {
         user: user.id,
         stage: stages[0].id,
         deal,
+        quote,
     }
 }
 
@@ -95,6 +102,8 @@ fn aimed_at(pattern: &str, foreign: &Foreign) -> Option<String> {
         foreign.list_value
     } else if pattern.starts_with("/api/v1/deals/") || pattern.starts_with("/crm/deals/") {
         foreign.deal
+    } else if pattern.starts_with("/api/v1/quotes/") || pattern.starts_with("/crm/quotes/") {
+        foreign.quote
     } else if pattern.starts_with("/api/v1/stages/") || pattern.starts_with("/settings/stages/") {
         foreign.stage
     } else if pattern.starts_with("/assets/") {
@@ -204,6 +213,8 @@ async fn every_route_hides_another_tenants_records() {
         "/api/v1/search?q=secret",
         "/api/v1/deals?search=secretdeal",
         "/api/v1/pipeline/board",
+        "/api/v1/pipeline/forecast",
+        "/api/v1/quotes",
     ] {
         let reply = api.get(path).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
@@ -223,6 +234,50 @@ async fn every_route_hides_another_tenants_records() {
         .await
         .json();
     assert_eq!(deals_of_b["total"], 0);
+    for path in [
+        format!("/api/v1/quotes?client={}", foreign.client),
+        format!("/api/v1/quotes?deal={}", foreign.deal),
+    ] {
+        assert_eq!(api.get(&path).await.json()["total"], 0, "{path}");
+    }
+    for path in [
+        "/crm/quotes".to_owned(),
+        format!("/crm/quotes?client={}", foreign.client),
+        format!(
+            "/crm/quotes/new?client={}&deal={}",
+            foreign.client, foreign.deal
+        ),
+        format!(
+            "/crm/quotes/deal-options?client=Bravo+%28%23{}%29",
+            foreign.client
+        ),
+    ] {
+        let reply = browser.get(&path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(!reply.text.contains("Secret"), "{path} leaks");
+    }
+    // A quote of A cannot be addressed to B's client nor linked to B's deal.
+    let foreign_quote = api
+        .json(
+            Method::POST,
+            "/api/v1/quotes",
+            &json!({"client": foreign.client, "deal": foreign.deal, "lines": [{"description": "Mine", "unit_price": 100}]}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        foreign_quote.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        foreign_quote.text
+    );
+    let fields: Vec<String> = foreign_quote.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(fields, ["client", "deal"]);
     let board = api.get("/api/v1/pipeline/board").await.json();
     let counted: i64 = board["columns"]
         .as_array()

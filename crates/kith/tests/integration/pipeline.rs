@@ -230,7 +230,17 @@ async fn editing_a_deal_in_the_form_path_applies_the_same_rule() {
     let won = stage(&stages, "Won").id;
     let fields = DealFields::parse(&edit(won, "600"), &lists, "USD").expect("valid");
     let mut tx = app.db.begin().await.expect("begin");
-    let saved = deals::update(&mut tx, tenant, id, 1, &fields, None, day("2027-05-06")).await;
+    let saved = deals::update(
+        &mut tx,
+        tenant,
+        id,
+        1,
+        &fields,
+        None,
+        day("2027-05-06"),
+        None,
+    )
+    .await;
     assert_eq!(tx.finish(saved).await.expect("saved"), 2);
     let d = deals::get(&app.db, tenant, id).await.expect("deal");
     assert_eq!(
@@ -241,7 +251,17 @@ async fn editing_a_deal_in_the_form_path_applies_the_same_rule() {
     // Same stage, new value: the close date stays, the weighted value follows the value.
     let fields = DealFields::parse(&edit(won, "700"), &lists, "USD").expect("valid");
     let mut tx = app.db.begin().await.expect("begin");
-    let saved = deals::update(&mut tx, tenant, id, 2, &fields, None, day("2027-06-01")).await;
+    let saved = deals::update(
+        &mut tx,
+        tenant,
+        id,
+        2,
+        &fields,
+        None,
+        day("2027-06-01"),
+        None,
+    )
+    .await;
     tx.finish(saved).await.expect("saved");
     let d = deals::get(&app.db, tenant, id).await.expect("deal");
     assert_eq!(
@@ -252,7 +272,17 @@ async fn editing_a_deal_in_the_form_path_applies_the_same_rule() {
     let negotiation = stage(&stages, "Negotiation").id;
     let fields = DealFields::parse(&edit(negotiation, "700"), &lists, "USD").expect("valid");
     let mut tx = app.db.begin().await.expect("begin");
-    let saved = deals::update(&mut tx, tenant, id, 3, &fields, None, day("2027-06-02")).await;
+    let saved = deals::update(
+        &mut tx,
+        tenant,
+        id,
+        3,
+        &fields,
+        None,
+        day("2027-06-02"),
+        None,
+    )
+    .await;
     tx.finish(saved).await.expect("saved");
     let d = deals::get(&app.db, tenant, id).await.expect("deal");
     assert_eq!(
@@ -593,6 +623,7 @@ async fn the_api_moves_deals_through_the_same_rule_and_refuses_stale_versions() 
     );
     assert_eq!(body["close_date"], serde_json::Value::Null);
 
+    let early = set_zone(&app, tenant, "Pacific/Pago_Pago").await;
     let (to_lost, etag) = patch(lost, 3);
     let body = api
         .json(Method::PATCH, &path, &to_lost, &[("if-match", &etag)])
@@ -605,7 +636,7 @@ async fn the_api_moves_deals_through_the_same_rule_and_refuses_stale_versions() 
         ),
         (Some(0), Some(0))
     );
-    assert_eq!(body["close_date"], today.as_str());
+    assert_eq!(body["close_date"], early.to_string().as_str());
     assert_eq!(body["version"], 4);
 
     // Stale: 409 with the deal as it is, and nothing changed.
@@ -623,6 +654,21 @@ async fn the_api_moves_deals_through_the_same_rule_and_refuses_stale_versions() 
         ),
         (Some("Lost"), Some(4))
     );
+
+    // Won again, a day later: the owner's zone moves from UTC−11 to UTC+14.
+    let later = set_zone(&app, tenant, "Pacific/Kiritimati").await;
+    let (to_won, etag) = patch(won, 4);
+    let body = api
+        .json(Method::PATCH, &path, &to_won, &[("if-match", &etag)])
+        .await
+        .json();
+    assert_eq!(
+        (body["probability"].as_i64(), body["close_date"].as_str()),
+        (Some(100), Some(later.to_string().as_str()))
+    );
+    let (to_lost, etag) = patch(lost, 5);
+    api.json(Method::PATCH, &path, &to_lost, &[("if-match", &etag)])
+        .await;
 
     let missing = api
         .json(Method::PATCH, &path, &json!({"stage": won}), &[])
@@ -768,6 +814,46 @@ async fn the_board_moves_deals_through_the_rule_and_refuses_stale_moves() {
     let after = deals::get(&app.db, tenant, id).await.expect("deal");
     assert_eq!(after, d);
 
+    // Back to open (cleared), into lost (today), won again a day later (the owner's zone moves
+    // from Pago Pago, UTC−11, to Kiritimati, UTC+14).
+    let move_to = async |browser: &mut crate::harness::Client, stage: i64, version: i64| {
+        browser
+            .post_form(
+                &format!("/crm/deals/{}/move", id.0),
+                &[
+                    ("stage", &stage.to_string()),
+                    ("version", &version.to_string()),
+                    ("return", ""),
+                ],
+            )
+            .await
+            .status
+    };
+    let early = set_zone(&app, tenant, "Pacific/Pago_Pago").await;
+    let lost = stage(&stages, "Lost").id;
+    assert_eq!(
+        move_to(&mut browser, qualified, 2).await,
+        StatusCode::SEE_OTHER
+    );
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (10, 12345, None)
+    );
+    assert_eq!(move_to(&mut browser, lost, 3).await, StatusCode::SEE_OTHER);
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (0, 0, Some(early))
+    );
+    let later = set_zone(&app, tenant, "Pacific/Kiritimati").await;
+    assert_eq!(move_to(&mut browser, won, 4).await, StatusCode::SEE_OTHER);
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (100, 123450, Some(later))
+    );
+
     let page = browser.get(&format!("/crm/deals/{}", id.0)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
@@ -775,4 +861,338 @@ async fn the_board_moves_deals_through_the_rule_and_refuses_stale_moves() {
         "history: {}",
         page.text
     );
+}
+
+/// Puts the owner in `zone`, so that "today" for their next write is that zone's date.
+async fn set_zone(app: &TestApp, tenant: TenantId, zone: &str) -> NaiveDate {
+    let (user, _) = kith_store::users::find_for_login(&app.db, "owner@acme.example")
+        .await
+        .expect("lookup")
+        .expect("owner");
+    kith_store::users::update_profile(&app.db, tenant, UserId(user.id), &user.name, zone)
+        .await
+        .expect("zone set");
+    kith_domain::pipeline::today_in(zone, chrono::Utc::now())
+}
+
+#[tokio::test]
+async fn a_bulk_stage_change_moves_every_deal_through_the_rule_or_none() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let (negotiation, won, lost) = (
+        stage(&stages, "Negotiation").id,
+        stage(&stages, "Won").id,
+        stage(&stages, "Lost").id,
+    );
+    let a = deal(&app, tenant, "A", "100.01", "USD", None, day("2027-01-04")).await;
+    let b = deal(&app, tenant, "B", "300", "EUR", None, day("2027-01-04")).await;
+
+    let bulk = |stage: i64, versions: [i64; 2]| json!({"stage": stage, "deals": [{"id": a.0, "version": versions[0]}, {"id": b.0, "version": versions[1]}]});
+    let figures = |body: &serde_json::Value| -> Vec<(i64, i64, serde_json::Value)> {
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|d| {
+                (
+                    d["probability"].as_i64().unwrap_or(-1),
+                    d["weighted_value"].as_i64().unwrap_or(-1),
+                    d["close_date"].clone(),
+                )
+            })
+            .collect()
+    };
+
+    // Won today (Pacific/Pago_Pago, UTC−11), back to open, lost, won again a day later
+    // (Pacific/Kiritimati, UTC+14: always one calendar day ahead of Pago Pago).
+    let early = set_zone(&app, tenant, "Pacific/Pago_Pago").await;
+    let reply = api
+        .json(
+            Method::POST,
+            "/api/v1/deals/bulk-stage",
+            &bulk(won, [1, 1]),
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let early_text = json!(early.to_string());
+    assert_eq!(
+        figures(&reply.json()),
+        [
+            (100, 10001, early_text.clone()),
+            (100, 30000, early_text.clone())
+        ]
+    );
+
+    let reply = api
+        .json(
+            Method::POST,
+            "/api/v1/deals/bulk-stage",
+            &bulk(negotiation, [2, 2]),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        figures(&reply.json()),
+        [(75, 7501, json!(null)), (75, 22500, json!(null))],
+        "75 % of 100.01 is 75.0075 → 75.01"
+    );
+
+    let reply = api
+        .json(
+            Method::POST,
+            "/api/v1/deals/bulk-stage",
+            &bulk(lost, [3, 3]),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        figures(&reply.json()),
+        [(0, 0, early_text.clone()), (0, 0, early_text)]
+    );
+
+    let later = set_zone(&app, tenant, "Pacific/Kiritimati").await;
+    assert_eq!(later, early.succ_opt().expect("a next day"));
+    let reply = api
+        .json(
+            Method::POST,
+            "/api/v1/deals/bulk-stage",
+            &bulk(won, [4, 4]),
+            &[],
+        )
+        .await;
+    let later_text = json!(later.to_string());
+    assert_eq!(
+        figures(&reply.json()),
+        [(100, 10001, later_text.clone()), (100, 30000, later_text)]
+    );
+
+    // One stale version: 409, and neither deal moved.
+    let stale = api
+        .json(
+            Method::POST,
+            "/api/v1/deals/bulk-stage",
+            &bulk(negotiation, [5, 4]),
+            &[],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text);
+    for id in [a, b] {
+        let d = deals::get(&app.db, tenant, id).await.expect("deal");
+        assert_eq!((d.stage_id, d.version, d.close_date), (won, 5, Some(later)));
+    }
+}
+
+#[tokio::test]
+async fn the_deal_form_moves_deals_through_the_rule_and_refuses_stale_edits() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let (proposal, won, lost) = (
+        stage(&stages, "Proposal").id,
+        stage(&stages, "Won").id,
+        stage(&stages, "Lost").id,
+    );
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let early = set_zone(&app, tenant, "Pacific/Pago_Pago").await;
+
+    let created = browser
+        .post_form(
+            "/crm/deals",
+            &[
+                ("title", "Helpdesk retainer"),
+                ("value", "2,000.50"),
+                ("stage", &won.to_string()),
+                ("version", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let id = DealId(
+        created
+            .header("location")
+            .trim_start_matches("/crm/deals/")
+            .parse()
+            .expect("the deal's page"),
+    );
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (100, 200050, Some(early))
+    );
+
+    let save = |stage: i64, version: i64| {
+        vec![
+            ("title".to_owned(), "Helpdesk retainer".to_owned()),
+            ("value".to_owned(), "2,000.50".to_owned()),
+            ("stage".to_owned(), stage.to_string()),
+            ("version".to_owned(), version.to_string()),
+        ]
+    };
+    let post = async |browser: &mut crate::harness::Client, fields: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        browser
+            .post_form(&format!("/crm/deals/{}", id.0), &pairs)
+            .await
+    };
+
+    assert_eq!(
+        post(&mut browser, save(proposal, 1)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (50, 100025, None)
+    );
+
+    assert_eq!(
+        post(&mut browser, save(lost, 2)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (0, 0, Some(early))
+    );
+
+    let later = set_zone(&app, tenant, "Pacific/Kiritimati").await;
+    assert_eq!(
+        post(&mut browser, save(won, 3)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let d = deals::get(&app.db, tenant, id).await.expect("deal");
+    assert_eq!(
+        (d.probability, d.weighted_value, d.close_date),
+        (100, 200050, Some(later))
+    );
+
+    // Saving from an old version: 409, the saved deal shown, the user's values listed, nothing saved.
+    let mut stale = save(proposal, 3);
+    stale[0].1 = "Renamed meanwhile".to_owned();
+    let reply = post(&mut browser, stale).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert!(
+        reply.text.contains("Someone else changed this deal"),
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply.text.contains("Renamed meanwhile"),
+        "the user's value is listed"
+    );
+    assert_eq!(deals::get(&app.db, tenant, id).await.expect("deal"), d);
+
+    let invalid = browser
+        .post_form(
+            "/crm/deals",
+            &[("title", ""), ("value", "12.345"), ("version", "0")],
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        invalid
+            .text
+            .contains("has more decimal places than USD allows (2)"),
+        "{}",
+        invalid.text
+    );
+}
+
+#[tokio::test]
+async fn the_importer_creates_and_moves_deals_through_the_rule_keeping_file_close_dates() {
+    use kith::import::{self, Entity};
+
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let today = kith_domain::pipeline::today_in("UTC", chrono::Utc::now());
+    let find = async |external: &str| {
+        let mut tx = app.db.begin().await.expect("begin");
+        deals::find_by_external_id(&mut tx, tenant, external)
+            .await
+            .expect("lookup")
+            .expect("the deal")
+    };
+
+    let first = "Opportunity ID,Deal Name,Amount,Deal Stage,Close Date,Sales Agent\n\
+                 OPP-1,Firewall,\"1,000.01\",Won,2026-11-30,owner@acme.example\n\
+                 OPP-2,Backup,500,Won,,\n\
+                 OPP-3,Email security,250,Proposal,2026-10-01,Nobody Known\n\
+                 OPP-4,Broken,12,Demo,,\n";
+    let report = import::run(&app.db, tenant, Entity::Deals, first.as_bytes())
+        .await
+        .expect("import ran");
+    assert_eq!((report.rows, report.created, report.updated), (4, 3, 0));
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].row, 5);
+    assert!(
+        report.failed[0]
+            .message
+            .contains("stage \"Demo\" is not a stage here"),
+        "{:?}",
+        report.failed
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("close date left out: the deal's stage is open (row 4)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("no user is \"Nobody Known\"; the deal has no owner (row 4)"),
+        "{text}"
+    );
+
+    let firewall = find("OPP-1").await;
+    assert_eq!(
+        (
+            firewall.probability,
+            firewall.weighted_value,
+            firewall.close_date
+        ),
+        (100, 100001, Some(day("2026-11-30")))
+    );
+    assert!(firewall.owner_id.is_some(), "owner found by email");
+    let backup = find("OPP-2").await;
+    assert_eq!(
+        (backup.probability, backup.weighted_value, backup.close_date),
+        (100, 50000, Some(today))
+    );
+    let email = find("OPP-3").await;
+    assert_eq!(
+        (email.probability, email.weighted_value, email.close_date),
+        (50, 12500, None)
+    );
+
+    // Moves: back to open (cleared), into lost (today), won again on a later date (the file's).
+    for (stage, close, expected) in [
+        ("Discovery", "", (25, 25000, None)),
+        ("Lost", "", (0, 0, Some(today))),
+        ("Won", "2027-02-01", (100, 100001, Some(day("2027-02-01")))),
+    ] {
+        let csv =
+            format!("id,title,value,stage,close_date\nOPP-1,Firewall,1000.01,{stage},{close}\n");
+        let report = import::run(&app.db, tenant, Entity::Deals, csv.as_bytes())
+            .await
+            .expect("import ran");
+        assert_eq!((report.created, report.updated), (0, 1), "{report}");
+        let d = find("OPP-1").await;
+        assert_eq!(
+            (d.probability, d.weighted_value, d.close_date),
+            expected,
+            "into {stage}"
+        );
+    }
+    let history: Vec<String> = deals::history_of(&app.db, tenant, DealId(firewall.id))
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|c| c.to_stage_name)
+        .collect();
+    assert_eq!(history, ["Won", "Discovery", "Lost", "Won"]);
 }

@@ -385,3 +385,33 @@ async fn counting_search_matches_stops_past_a_thousand() {
         page.text
     );
 }
+
+#[tokio::test]
+async fn global_search_finds_deals_by_title_too() {
+    let app = TestApp::new().await;
+    app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    for title in ["Café network refresh", "Backup renewal"] {
+        let reply = api
+            .json(
+                Method::POST,
+                "/api/v1/deals",
+                &json!({"title": title, "value": 150000}),
+                &[],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let found = api.get("/api/v1/search?q=cafe+network").await.json();
+    assert_eq!(found["deal_total"], 1);
+    assert_eq!(found["deals"][0]["name"], "Café network refresh");
+    assert_eq!(found["deals"][0]["detail"], "USD 1,500.00");
+    let listed = api.get("/api/v1/deals?search=RENEWAL").await.json();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"][0]["title"], "Backup renewal");
+
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let page = browser.get("/search?q=backup").await;
+    assert!(page.text.contains("Backup renewal"), "{}", page.text);
+}
