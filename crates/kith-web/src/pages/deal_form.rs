@@ -17,11 +17,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
+use kith_domain::contact::ContactType;
 use kith_domain::deal::{DealFields, DealInput, RecurringPeriod};
 use kith_domain::money::format_amount;
 use kith_domain::picklist::{ListKind, PickLists};
 use kith_domain::pipeline::today_in;
-use kith_domain::{DealId, FieldError, Invalid};
+use kith_domain::{ContactId, DealId, FieldError, Invalid};
 use kith_store::deals::{self, Deal};
 use kith_store::stages::{self, Stage};
 use kith_store::users::User;
@@ -42,6 +43,8 @@ struct FormValues {
     stage: String,
     lost_reason: String,
     notes: String,
+    /// Contact rows as typed: who ("Name <email> (#12)", an email, or "#12") and their role.
+    contacts: Vec<(String, String)>,
 }
 
 impl FormValues {
@@ -60,10 +63,16 @@ impl FormValues {
             stage: text("stage"),
             lost_reason: text("lost_reason"),
             notes: text("notes"),
+            contacts: form
+                .each("contact")
+                .into_iter()
+                .zip(form.each("role"))
+                .map(|(who, role)| (who.to_owned(), role.to_owned()))
+                .collect(),
         }
     }
 
-    fn from_deal(deal: &Deal, lists: &PickLists) -> Self {
+    fn from_deal(deal: &Deal, lists: &PickLists, contacts: Vec<(String, String)>) -> Self {
         let amount = |minor: i64| format_amount(minor, &deal.currency);
         Self {
             title: deal.title.clone(),
@@ -84,6 +93,7 @@ impl FormValues {
             stage: deal.stage_id.to_string(),
             lost_reason: deal.lost_reason.clone().unwrap_or_default(),
             notes: deal.notes.clone().unwrap_or_default(),
+            contacts,
         }
     }
 
@@ -120,8 +130,8 @@ impl FormValues {
         state: &AppState,
         me: &Identity,
         lists: &PickLists,
-        contacts: Vec<(i64, String)>,
     ) -> Result<DealFields, Invalid> {
+        let (contacts, mut problems) = self.resolve_contacts(state, me).await;
         let tenant = tenants::get(&state.db, me.tenant())
             .await
             .map_err(|e| Invalid::one("title", e.to_string()))?;
@@ -143,17 +153,93 @@ impl FormValues {
             contacts,
         };
         let parsed = DealFields::parse(&input, lists, &tenant.currency);
-        match (parsed, client) {
-            (Ok(fields), Ok(_)) => Ok(fields),
-            (Ok(_), Err(message)) => Err(Invalid::one("client", message)),
-            (Err(mut invalid), Err(message)) => {
-                invalid.0.push(FieldError::new("client", message));
+        if let Err(message) = client {
+            problems.push(FieldError::new("client", message));
+        }
+        match parsed {
+            Ok(fields) if problems.is_empty() => Ok(fields),
+            Ok(_) => Err(Invalid(problems)),
+            Err(mut invalid) => {
+                invalid.0.extend(problems);
                 Err(invalid)
             }
-            (Err(invalid), Ok(_)) => Err(invalid),
         }
     }
+
+    /// The contact rows that name someone: "… (#12)" from the form, "#12", or an email.
+    /// Blank rows are skipped; a row naming nobody of this workspace is an error for its row.
+    async fn resolve_contacts(
+        &self,
+        state: &AppState,
+        me: &Identity,
+    ) -> (Vec<(i64, String)>, Vec<FieldError>) {
+        let mut found = Vec::new();
+        let mut problems = Vec::new();
+        for (who, role) in &self.contacts {
+            let who = who.trim();
+            if who.is_empty() {
+                continue;
+            }
+            let field = format!("contacts[{}].contact", found.len() + problems.len());
+            let by_id = who
+                .strip_suffix(')')
+                .and_then(|t| t.rsplit_once("(#"))
+                .map(|(_, id)| id)
+                .or_else(|| who.strip_prefix('#'))
+                .and_then(|id| id.trim().parse::<i64>().ok());
+            let id = match by_id {
+                Some(id) => Some(id),
+                None => contact_by_email(state, me, who).await,
+            };
+            match id {
+                Some(id) => found.push((id, role.clone())),
+                None => problems.push(FieldError::new(
+                    field,
+                    format!("no contact has the email \"{who}\"; type an email or a contact's #id"),
+                )),
+            }
+        }
+        (found, problems)
+    }
 }
+
+async fn contact_by_email(state: &AppState, me: &Identity, email: &str) -> Option<i64> {
+    let mut tx = state.db.begin().await.ok()?;
+    kith_store::contacts::find_by_email(&mut tx, me.tenant(), email)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// A deal's contacts as form rows.
+async fn contact_rows(
+    state: &AppState,
+    me: &Identity,
+    deal: i64,
+) -> Result<Vec<(String, String)>, PageError> {
+    let people = deals::contacts_of(&state.db, me.tenant(), &[deal])
+        .await?
+        .remove(&deal)
+        .unwrap_or_default();
+    let mut rows = Vec::with_capacity(people.len());
+    for person in people {
+        let contact =
+            kith_store::contacts::get(&state.db, me.tenant(), ContactId(person.contact_id)).await?;
+        let email = contact
+            .email
+            .as_deref()
+            .map(|e| format!(" <{e}>"))
+            .unwrap_or_default();
+        rows.push((
+            format!("{}{email} (#{})", contact.display_name(), contact.id),
+            person.role,
+        ));
+    }
+    Ok(rows)
+}
+
+/// Blank contact rows offered beyond those filled in.
+const SPARE_CONTACT_ROWS: usize = 2;
 
 #[derive(Template)]
 #[template(path = "pipeline/deal_form.html")]
@@ -168,6 +254,7 @@ struct FormPage {
     users: Vec<User>,
     sources: Vec<String>,
     periods: Vec<&'static str>,
+    roles: Vec<(&'static str, &'static str)>,
     currency: String,
 }
 
@@ -190,6 +277,12 @@ async fn form_page(
 ) -> Result<FormPage, PageError> {
     let tenant = me.tenant();
     let lists = picklists::load(&state.db, tenant).await?;
+    let mut values = values;
+    values.contacts.retain(|(who, _)| !who.trim().is_empty());
+    let spare = (String::new(), "primary".to_owned());
+    values
+        .contacts
+        .extend(std::iter::repeat_n(spare, SPARE_CONTACT_ROWS));
     Ok(FormPage {
         layout: Layout::new(me, "pipeline"),
         id,
@@ -204,6 +297,10 @@ async fn form_page(
             .map(|v| v.label.clone())
             .collect(),
         periods: RecurringPeriod::ALL.iter().map(|p| p.as_str()).collect(),
+        roles: ContactType::ALL
+            .iter()
+            .map(|t| (t.as_str(), t.label()))
+            .collect(),
         currency: tenants::get(&state.db, tenant).await?.currency,
     })
 }
@@ -240,7 +337,7 @@ pub async fn create(
     me.may_write().map_err(PageError::Forbidden)?;
     let values = FormValues::read(&Params::parse(&body));
     let lists = picklists::load(&state.db, me.tenant()).await?;
-    let fields = match values.check(&state, &me, &lists, Vec::new()).await {
+    let fields = match values.check(&state, &me, &lists).await {
         Ok(fields) => fields,
         Err(invalid) => return invalid_form(&state, &me, None, 0, values, invalid).await,
     };
@@ -273,7 +370,7 @@ pub async fn edit(
     let deal = deals::get(&state.db, me.tenant(), DealId(id)).await?;
     me.may_write().map_err(PageError::Forbidden)?;
     let lists = picklists::load(&state.db, me.tenant()).await?;
-    let values = FormValues::from_deal(&deal, &lists);
+    let values = FormValues::from_deal(&deal, &lists, contact_rows(&state, &me, id).await?);
     let page = form_page(
         &state,
         &me,
@@ -301,16 +398,7 @@ pub async fn update(
         .unwrap_or_default();
     let values = FormValues::read(&form);
     let lists = picklists::load(&state.db, me.tenant()).await?;
-    // The form does not edit a deal's contacts; they stay as they are.
-    // TODO(#3): contact rows (contact and role) in the deal form; the API edits them today.
-    let contacts: Vec<(i64, String)> = deals::contacts_of(&state.db, me.tenant(), &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| (c.contact_id, c.role))
-        .collect();
-    let fields = match values.check(&state, &me, &lists, contacts).await {
+    let fields = match values.check(&state, &me, &lists).await {
         Ok(fields) => fields,
         Err(invalid) => return invalid_form(&state, &me, Some(id), version, values, invalid).await,
     };
@@ -332,7 +420,8 @@ pub async fn update(
         Ok(_) => Ok(see_other(&format!("/crm/deals/{id}"))),
         Err(StoreError::Stale { .. }) => {
             let current = deals::get(&state.db, me.tenant(), DealId(id)).await?;
-            let stored = FormValues::from_deal(&current, &lists);
+            let rows = contact_rows(&state, &me, id).await?;
+            let stored = FormValues::from_deal(&current, &lists, rows);
             let mut page = form_page(
                 &state,
                 &me,

@@ -1196,3 +1196,83 @@ async fn the_importer_creates_and_moves_deals_through_the_rule_keeping_file_clos
         .collect();
     assert_eq!(history, ["Won", "Discovery", "Lost", "Won"]);
 }
+
+#[tokio::test]
+async fn the_deal_form_sets_contacts_with_roles() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let contact = api
+        .json(
+            Method::POST,
+            "/api/v1/contacts",
+            &json!({"first_name": "Priya", "last_name": "Shah", "email": "priya@client.example"}),
+            &[],
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .expect("a contact");
+    let mut browser = app.signed_in("owner@acme.example").await;
+
+    let unknown = browser
+        .post_form(
+            "/crm/deals",
+            &[
+                ("title", "SOC"),
+                ("version", "0"),
+                ("contact", "nobody@client.example"),
+                ("role", "billing"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unknown.text.contains("no contact has the email"),
+        "{}",
+        unknown.text
+    );
+
+    let created = browser
+        .post_form(
+            "/crm/deals",
+            &[
+                ("title", "SOC"),
+                ("version", "0"),
+                ("contact", " PRIYA@client.example "),
+                ("role", "decision-maker"),
+                ("contact", ""),
+                ("role", "primary"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let id: i64 = created
+        .header("location")
+        .trim_start_matches("/crm/deals/")
+        .parse()
+        .expect("the deal's page");
+    let people = deals::contacts_of(&app.db, tenant, &[id])
+        .await
+        .expect("contacts");
+    let roles: Vec<(i64, String)> = people[&id]
+        .iter()
+        .map(|c| (c.contact_id, c.role.clone()))
+        .collect();
+    assert_eq!(roles, [(contact, "decision-maker".to_owned())]);
+
+    let form = browser.get(&format!("/crm/deals/{id}/edit")).await;
+    assert!(
+        form.text.contains(&format!(
+            "Priya Shah &#60;priya@client.example&#62; (#{contact})"
+        )),
+        "{}",
+        form.text
+    );
+    let page = browser.get(&format!("/crm/deals/{id}")).await;
+    assert!(
+        page.text.contains("Priya Shah"),
+        "the deal page lists the contact"
+    );
+}
