@@ -8,9 +8,12 @@ use crate::views::Layout;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use kith_domain::money::{CurrencyTotals, format_money};
 use kith_store::clients::{self, ClientFilter};
 use kith_store::contacts::{self, ContactFilter};
+use kith_store::deals::{self, DealFilter};
 use kith_store::page::{Paging, Sort};
+use kith_store::stages;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -20,6 +23,9 @@ struct HomePage {
     contact_total: i64,
     recent_clients: Vec<(i64, String, String)>,
     recent_contacts: Vec<(i64, String, String)>,
+    /// My open deals per currency: code, count, total, weighted total.
+    my_pipeline: Vec<(String, i64, String, String)>,
+    my_id: i64,
 }
 
 pub async fn show(
@@ -59,8 +65,10 @@ pub async fn show(
     .await?;
 
     // TODO(#4): "My follow-ups" (overdue, today, next 7 days) belongs here once activities exist.
-    // TODO(#3): the pipeline summary belongs here once deals exist.
+    let my_pipeline = my_open_deals(&state, &me).await?;
     let page = HomePage {
+        my_pipeline,
+        my_id: me.user_id().0,
         client_total: found_clients.page.total.count,
         contact_total: found_contacts.page.total.count,
         recent_clients: found_clients
@@ -78,4 +86,40 @@ pub async fn show(
         layout,
     };
     render(&page)
+}
+
+/// The signed-in user's open deals per currency, summed from the board's own figures.
+async fn my_open_deals(
+    state: &AppState,
+    me: &crate::auth::Identity,
+) -> Result<Vec<(String, i64, String, String)>, PageError> {
+    let open: Vec<i64> = stages::list(&state.db, me.tenant())
+        .await?
+        .into_iter()
+        .filter(|s| !s.is_won && !s.is_lost)
+        .map(|s| s.id)
+        .collect();
+    let filter = DealFilter {
+        owner_id: Some(me.user_id().0),
+        ..Default::default()
+    };
+    let mut totals = CurrencyTotals::default();
+    for (stage, currency, count, value, weighted) in
+        deals::stage_totals(&state.db, me.tenant(), &filter).await?
+    {
+        if open.contains(&stage) {
+            totals.add_many(&currency, count, value, weighted);
+        }
+    }
+    Ok(totals
+        .iter()
+        .map(|(code, t)| {
+            (
+                code.to_owned(),
+                t.count,
+                format_money(t.value, code),
+                format_money(t.weighted, code),
+            )
+        })
+        .collect())
 }

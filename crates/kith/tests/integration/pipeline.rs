@@ -1276,3 +1276,56 @@ async fn the_deal_form_sets_contacts_with_roles() {
         "the deal page lists the contact"
     );
 }
+
+#[tokio::test]
+async fn home_shows_my_open_pipeline_from_the_boards_figures() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let (owner, _) = kith_store::users::find_for_login(&app.db, "owner@acme.example")
+        .await
+        .expect("lookup")
+        .expect("owner");
+    let lists = picklists::load(&app.db, tenant).await.expect("lists");
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    for (title, value, stage) in [
+        ("Mine open", "1,234.50", "Qualified"),
+        ("Mine won", "999", "Won"),
+    ] {
+        let input = DealInput {
+            title: title.into(),
+            value: Some(value.into()),
+            owner_id: Some(owner.id),
+            stage_id: Some(stage_named(&stages, stage)),
+            ..Default::default()
+        };
+        let fields = DealFields::parse(&input, &lists, "USD").expect("valid");
+        let mut tx = app.db.begin().await.expect("begin");
+        deals::create(&mut tx, tenant, &fields, None, day("2027-01-04"), None)
+            .await
+            .expect("created");
+        tx.commit().await.expect("commit");
+    }
+    deal(
+        &app,
+        tenant,
+        "Someone else's",
+        "5000",
+        "USD",
+        None,
+        day("2027-01-04"),
+    )
+    .await;
+
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let home = browser.get("/").await;
+    assert!(
+        home.text
+            .contains("open deals of mine in USD: USD 1,234.50, weighted USD 123.45"),
+        "{}",
+        home.text
+    );
+}
+
+fn stage_named(stages: &[Stage], name: &str) -> i64 {
+    stage(stages, name).id
+}
