@@ -182,6 +182,10 @@ pub fn paging(params: &Params, sorts: &[SortColumn]) -> Result<(Sort, Paging), A
     Ok((sort, Paging::After { cursor, limit }))
 }
 
+// TODO(#3): the PATCH flow (load, expected version, merge patch over the record as input,
+// check, update, commit_or_stale) is written out in five modules now (clients, contacts,
+// deals, quotes, stages); fold it into one generic function over a small trait.
+
 /// Commits a write's transaction, or answers a stale version with 409 and the record as
 /// `current` reads it now. Any other failure rolls back.
 pub async fn commit_or_stale<T, R: serde::Serialize>(
