@@ -154,11 +154,13 @@ test('a new user sets up Kith, creates clients, filters the list and opens a cli
 test('a deal dragged into a won stage gets a close date and both columns\' totals change; moving it back clears it', async () => {
   // An API token from the CLI, as a script would get one, to create the deal.
   const made = spawnSync(bin, ['token', 'create', '--user', 'jordan@northwind.example', '--name', 'e2e'], {
-    env: { ...process.env, KITH_DATA_DIR: dataDir, KITH_LOG: 'warn' },
+    // The default log level: logs go to stderr, so stdout is the token alone.
+    env: { ...process.env, KITH_DATA_DIR: dataDir },
     encoding: 'utf8',
   });
   assert.equal(made.status, 0, made.stderr);
   const token = made.stdout.trim();
+  assert.match(token, /^kith_[A-Za-z0-9_-]+$/, `stdout holds only the token: ${JSON.stringify(made.stdout)}`);
   const created = await fetch(`${base}/api/v1/deals`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -166,7 +166,30 @@ pub async fn update(
             s.kind()
         }
     });
-    check_open_stage_remains(kinds).map_err(|m| Invalid::one("is_won", m))?;
+    let flag = if fields.is_lost { "is_lost" } else { "is_won" };
+    check_open_stage_remains(kinds).map_err(|m| Invalid::one(flag, m))?;
+
+    // Won and lost decide deals' close dates as they enter a stage; turning a stage that holds
+    // deals into another kind would leave them breaking that rule.
+    let kind = StageKind::from_flags(fields.is_won, fields.is_lost);
+    if kind != current.kind() {
+        let held = deals::in_stage(tx, tenant, id).await?;
+        if !held.is_empty() {
+            return Err(Invalid::one(
+                flag,
+                format!(
+                    "the stage holds {} deals; move them to another stage before making it {}",
+                    held.len(),
+                    match kind {
+                        StageKind::Won => "a won stage",
+                        StageKind::Lost => "a lost stage",
+                        StageKind::Open => "an open stage",
+                    }
+                ),
+            )
+            .into());
+        }
+    }
 
     let update = Query::update()
         .table("stages")

@@ -1,5 +1,6 @@
 //! Structured logs: human-readable by default, JSON on request. Request spans carry the route
-//! and request id, never query strings or bodies.
+//! and request id, never query strings or bodies. Logs go to stderr, so a command's stdout holds
+//! only what it prints (`TOKEN=$(kith token create …)` captures the token alone).
 
 use tracing_subscriber::EnvFilter;
 
@@ -7,7 +8,8 @@ pub fn init(filter: &str, format: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(std::io::stderr);
     let result = if format.eq_ignore_ascii_case("json") {
         builder
             .json()

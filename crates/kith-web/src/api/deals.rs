@@ -410,6 +410,7 @@ pub async fn update(
         ));
     }
 
+    check_currency_change(&current, &patch)?;
     let mut merged = serde_json::to_value(current.as_input()).unwrap_or_default();
     merge_patch(&mut merged, &patch);
     let fields = check(&state, &me, super::from_value(merged)?).await?;
@@ -428,6 +429,34 @@ pub async fn update(
     .await;
     super::commit_or_stale(tx, result, async || load(&state, &me, id).await).await?;
     Ok(respond(StatusCode::OK, load(&state, &me, id).await?))
+}
+
+/// Amounts are minor units of their currency: a new currency without new amounts would turn
+/// USD 1,234.50 into JPY 123,450. The change must bring the amounts it applies to.
+fn check_currency_change(current: &DealOut, patch: &serde_json::Value) -> Result<(), ApiError> {
+    let Some(currency) = patch.get("currency").and_then(|c| c.as_str()) else {
+        return Ok(());
+    };
+    if currency.trim().eq_ignore_ascii_case(&current.currency) {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    if patch.get("value").is_none() {
+        missing.push("value");
+    }
+    if current.recurring_value.is_some() && patch.get("recurring_value").is_none() {
+        missing.push("recurring_value");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(kith_domain::Invalid::one(
+        "currency",
+        format!(
+            "changing the currency needs {} in the new currency too; amounts are not converted",
+            missing.join(" and ")
+        ),
+    )))
 }
 
 #[utoipa::path(delete, path = "/api/v1/deals/{id}", tag = "deals",
@@ -470,7 +499,31 @@ pub struct Board {
     pub columns: Vec<BoardColumn>,
 }
 
-#[utoipa::path(get, path = "/api/v1/pipeline/board", tag = "deals", params(DealListQuery),
+/// Filters of the board: those of the deal list, without paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the query parameters; they are read with Params"
+)]
+pub struct BoardQuery {
+    /// Substring of the title; ignores case, accents and apostrophes.
+    search: Option<String>,
+    /// A stage id.
+    stage: Option<i64>,
+    /// A client id.
+    client: Option<i64>,
+    /// A user id.
+    owner: Option<i64>,
+    /// A deal source label.
+    source: Option<String>,
+    /// Expected close on or after this date (`YYYY-MM-DD`).
+    close_from: Option<String>,
+    /// Expected close on or before this date (`YYYY-MM-DD`).
+    close_to: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/pipeline/board", tag = "deals", params(BoardQuery),
     responses((status = 200, body = Board), (status = 400, description = "A parameter is wrong; the problem names it")))]
 pub async fn board(
     State(state): State<AppState>,
@@ -548,6 +601,14 @@ pub async fn bulk_stage(
             "deals",
             format!("must list 1 to {BULK_MAX} deals"),
         )));
+    }
+    for (n, deal) in change.deals.iter().enumerate() {
+        if change.deals[..n].iter().any(|d| d.id == deal.id) {
+            return Err(ApiError::invalid(kith_domain::Invalid::one(
+                format!("deals[{n}].id"),
+                format!("deal {} is listed twice", deal.id),
+            )));
+        }
     }
     let moves: Vec<(DealId, i64)> = change
         .deals

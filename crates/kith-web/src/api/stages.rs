@@ -112,7 +112,10 @@ async fn load(state: &AppState, me: &Identity, id: i64) -> Result<StageOut, Stor
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(me): ApiUser,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<StageList>, ApiError> {
+    let params = Params::from_query(query.as_deref());
+    super::check_known(&params, &[])?;
     let items: Vec<StageOut> = stages::list(&state.db, me.tenant())
         .await?
         .into_iter()
@@ -206,7 +209,7 @@ pub async fn reorder(
     let mut tx = state.db.begin().await?;
     let result = stages::reorder(&mut tx, me.tenant(), &order.order).await;
     tx.finish(result).await?;
-    list(State(state), ApiUser(me)).await
+    list(State(state), ApiUser(me), RawQuery(None)).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/stages/{id}", tag = "stages",

@@ -77,6 +77,8 @@ struct Card {
     title: String,
     client: String,
     value: String,
+    owner: String,
+    expected_close: Option<NaiveDate>,
     close_date: Option<NaiveDate>,
 }
 
@@ -136,7 +138,7 @@ async fn board_page(
     let cards = deals::for_board(&state.db, tenant, &filter, &stage_ids, CARDS_PER_STAGE).await?;
     let columns = stages
         .iter()
-        .map(|stage| column(stage, &totals, &cards))
+        .map(|stage| column(stage, &totals, &cards, &users))
         .collect();
 
     Ok(BoardPage {
@@ -152,7 +154,12 @@ async fn board_page(
     })
 }
 
-fn column(stage: &Stage, totals: &[(i64, String, i64, i64, i64)], cards: &[Deal]) -> Column {
+fn column(
+    stage: &Stage,
+    totals: &[(i64, String, i64, i64, i64)],
+    cards: &[Deal],
+    users: &[User],
+) -> Column {
     let mut by_currency = CurrencyTotals::default();
     for (_, currency, n, value, weighted) in totals.iter().filter(|t| t.0 == stage.id) {
         by_currency.add_many(currency, *n, *value, *weighted);
@@ -168,6 +175,12 @@ fn column(stage: &Stage, totals: &[(i64, String, i64, i64, i64)], cards: &[Deal]
             title: d.title.clone(),
             client: d.client_name.clone().unwrap_or_default(),
             value: format_money(d.value, &d.currency),
+            owner: users
+                .iter()
+                .find(|u| Some(u.id) == d.owner_id)
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            expected_close: d.expected_close,
             close_date: d.close_date,
         })
         .collect();
@@ -271,13 +284,17 @@ pub async fn move_deal(
         today,
     )
     .await;
+    let mut status = StatusCode::CONFLICT;
     let notice = match tx.finish(moved).await {
         Ok(_) => String::new(),
         Err(StoreError::Stale { .. }) => format!(
             "“{}” was changed by someone else meanwhile, so it was not moved. The board shows it as it is now.",
             deal.title
         ),
-        Err(StoreError::Invalid(invalid)) => invalid.to_string(),
+        Err(StoreError::Invalid(invalid)) => {
+            status = StatusCode::UNPROCESSABLE_ENTITY;
+            invalid.to_string()
+        }
         Err(other) => return Err(other.into()),
     };
 
@@ -293,7 +310,7 @@ pub async fn move_deal(
         }
         let params = Params::from_query(Some(&back));
         let page = board_page(&state, &me, &params, notice).await?;
-        return render_with(StatusCode::CONFLICT, &page);
+        return render_with(status, &page);
     }
     let params = Params::from_query(Some(&back));
     let page = board_page(&state, &me, &params, notice).await?;

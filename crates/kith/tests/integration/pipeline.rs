@@ -1329,3 +1329,88 @@ async fn home_shows_my_open_pipeline_from_the_boards_figures() {
 fn stage_named(stages: &[Stage], name: &str) -> i64 {
     stage(stages, name).id
 }
+
+#[tokio::test]
+async fn rules_hold_when_stages_flip_currencies_change_or_bulk_repeats_a_deal() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let proposal = stage(&stages, "Proposal");
+    let id = deal(
+        &app,
+        tenant,
+        "Flip",
+        "1000",
+        "USD",
+        Some(proposal.id),
+        day("2027-01-04"),
+    )
+    .await;
+
+    // A stage holding deals cannot become won: its deals would have no close date.
+    let flip = api
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/stages/{}", proposal.id),
+            &json!({"is_won": true, "probability": 100}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(
+        flip.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        flip.text
+    );
+    assert_eq!(flip.json()["errors"][0]["field"], "is_won");
+    assert!(
+        flip.text.contains("the stage holds 1 deals"),
+        "{}",
+        flip.text
+    );
+
+    // A new currency without new amounts would turn USD 1,000.00 into JPY 100,000.
+    let path = format!("/api/v1/deals/{}", id.0);
+    let yen = api
+        .json(
+            Method::PATCH,
+            &path,
+            &json!({"currency": "JPY"}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(yen.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", yen.text);
+    assert_eq!(yen.json()["errors"][0]["field"], "currency");
+    let with_value = api
+        .json(
+            Method::PATCH,
+            &path,
+            &json!({"currency": "JPY", "value": 150000}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(with_value.status, StatusCode::OK, "{}", with_value.text);
+    assert_eq!(
+        (
+            with_value.json()["value"].as_i64(),
+            with_value.json()["currency"].as_str()
+        ),
+        (Some(150000), Some("JPY"))
+    );
+
+    let twice = api
+        .json(
+            Method::POST,
+            "/api/v1/deals/bulk-stage",
+            &json!({"stage": proposal.id, "deals": [{"id": id.0, "version": 2}, {"id": id.0, "version": 2}]}),
+            &[],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(twice.json()["errors"][0]["field"], "deals[1].id");
+
+    let unknown = api.get("/api/v1/stages?foo=1").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
