@@ -573,6 +573,7 @@ pub async fn change_stage(
     Ok(())
 }
 
+// TODO(#3): a deal that enters a won stage keeps its lost reason.
 /// The one stage change every write path takes. Returns whether the deal moved: one already
 /// in `target` stays as it is.
 async fn change_stage_to(

@@ -408,6 +408,9 @@ async fn next_number(tx: &mut Tx, tenant: TenantId) -> Result<i64> {
 
 /// Creates a draft quote from a deal (SPEC §5.4): the deal's client and currency, a line for its
 /// value and one for its recurring value. A deal without a client is refused, naming `client`.
+// TODO(#3): the recurring line counts in `total` as well as `recurring_total`, so a deal's
+// one-time value and its annual recurring value add up in one figure; blank quantities read
+// as 1 rather than being refused.
 pub async fn create_from_deal(tx: &mut Tx, tenant: TenantId, deal: DealId) -> Result<Created> {
     let query = Query::select()
         .columns([
@@ -449,6 +452,8 @@ pub async fn create_from_deal(tx: &mut Tx, tenant: TenantId, deal: DealId) -> Re
 }
 
 /// Saves an edited quote from `version`, replacing its lines. Returns the new version.
+// TODO(#3): a change of currency keeps the line prices' minor units (USD 10.00 becomes JPY
+// 1,000); refuse it unless the lines come with it, as deals do.
 pub async fn update(
     tx: &mut Tx,
     tenant: TenantId,

@@ -100,6 +100,7 @@ pub async fn create_defaults(tx: &mut Tx, tenant: TenantId) -> Result<()> {
 }
 
 /// Adds a stage at the end of the board.
+// TODO(#3): stage names may repeat, and `sort_order` keeps gaps after a deletion.
 pub async fn create(tx: &mut Tx, tenant: TenantId, fields: &StageFields) -> Result<StageId> {
     let last = Query::select()
         .expr(Expr::cust("COALESCE(MAX(sort_order), 0)"))

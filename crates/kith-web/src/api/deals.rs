@@ -35,6 +35,8 @@ pub struct DealContactOut {
 }
 
 /// A deal as the API shows it.
+// TODO(#3): §5.2's "linked quote" is only `quote.deal` (and the deal page's list); add the
+// deal's quote ids here.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DealOut {
     pub id: i64,
