@@ -481,6 +481,17 @@ pub async fn update(
         supplied_close_date,
     );
 
+    // A reopened or won deal is no longer lost: its old reason would mislead the reports.
+    let reopened;
+    let fields = if leaves_lost(from, to) {
+        reopened = DealFields {
+            lost_reason: None,
+            ..fields.clone()
+        };
+        &reopened
+    } else {
+        fields
+    };
     let (columns, values) = field_values(fields);
     let mut update = Query::update();
     update.table("deals");
@@ -573,9 +584,8 @@ pub async fn change_stage(
     Ok(())
 }
 
-// TODO(#3): a deal that enters a won stage keeps its lost reason.
 /// The one stage change every write path takes. Returns whether the deal moved: one already
-/// in `target` stays as it is.
+/// in `target` stays as it is. Leaving a lost stage clears the lost reason.
 async fn change_stage_to(
     tx: &mut Tx,
     tenant: TenantId,
@@ -606,6 +616,9 @@ async fn change_stage_to(
         .zip(stage_values(deal.value, &placed))
     {
         update.value(column, value);
+    }
+    if leaves_lost(from.as_ref(), target) {
+        update.value("lost_reason", Option::<String>::None);
     }
     let id = DealId(deal.id);
     bump(&mut update, tenant, id, deal.version);
@@ -649,6 +662,11 @@ fn current_stage(deal: &Deal) -> DealStage {
         probability: deal.probability.clamp(0, 100) as u8,
         close_date: deal.close_date,
     }
+}
+
+/// Whether a move takes a deal out of a lost stage into a won or open one.
+fn leaves_lost(from: Option<&Stage>, to: &Stage) -> bool {
+    from.is_some_and(|s| s.kind() == StageKind::Lost) && to.kind() != StageKind::Lost
 }
 
 /// The stage-dependent columns' values: stage, probability, weighted value, close date.
