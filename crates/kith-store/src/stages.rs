@@ -6,6 +6,7 @@
 use crate::{Db, Result, StoreError, Tx, deals, now};
 use chrono::NaiveDate;
 use kith_domain::pipeline::{StageFields, StageKind, StagePosition, check_open_stage_remains};
+use kith_domain::search::fold;
 use kith_domain::{Invalid, StageId, TenantId, UserId};
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 
@@ -100,8 +101,10 @@ pub async fn create_defaults(tx: &mut Tx, tenant: TenantId) -> Result<()> {
 }
 
 /// Adds a stage at the end of the board.
-// TODO(#3): stage names may repeat, and `sort_order` keeps gaps after a deletion.
 pub async fn create(tx: &mut Tx, tenant: TenantId, fields: &StageFields) -> Result<StageId> {
+    let stages = list_in(tx, tenant).await?;
+    check_name_is_free(&stages, &fields.name, None)?;
+
     let last = Query::select()
         .expr(Expr::cust("COALESCE(MAX(sort_order), 0)"))
         .from("stages")
@@ -169,6 +172,7 @@ pub async fn update(
     });
     let flag = if fields.is_lost { "is_lost" } else { "is_won" };
     check_open_stage_remains(kinds).map_err(|m| Invalid::one(flag, m))?;
+    check_name_is_free(&stages, &fields.name, Some(id))?;
 
     // Won and lost decide deals' close dates as they enter a stage; turning a stage that holds
     // deals into another kind would leave them breaking that rule.
@@ -280,5 +284,25 @@ pub async fn delete(
         .and_where(Expr::col("id").eq(id.0))
         .to_owned();
     tx.execute(&delete).await?;
-    Ok(())
+
+    // Close the gap, so positions stay 1, 2, 3… as the settings page numbers them.
+    let order: Vec<i64> = stages.iter().map(|s| s.id).filter(|s| *s != id.0).collect();
+    reorder(tx, tenant, &order).await
+}
+
+/// Two stages of one name would make the board, imports and the API's stage names ambiguous;
+/// names are compared without case, accents or surrounding space.
+fn check_name_is_free(stages: &[Stage], name: &str, except: Option<StageId>) -> Result<()> {
+    let wanted = fold(name.trim());
+    let clash = stages
+        .iter()
+        .filter(|s| Some(StageId(s.id)) != except)
+        .find(|s| fold(s.name.trim()) == wanted);
+    match clash {
+        Some(other) => {
+            let message = format!("another stage is already called {}", other.name);
+            Err(Invalid::one("name", message).into())
+        }
+        None => Ok(()),
+    }
 }
