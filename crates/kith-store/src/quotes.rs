@@ -451,9 +451,8 @@ pub async fn create_from_deal(tx: &mut Tx, tenant: TenantId, deal: DealId) -> Re
     create(tx, tenant, &fields).await
 }
 
-/// Saves an edited quote from `version`, replacing its lines. Returns the new version.
-// TODO(#3): a change of currency keeps the line prices' minor units (USD 10.00 becomes JPY
-// 1,000); refuse it unless the lines come with it, as deals do.
+/// Saves an edited quote from `version`, replacing its lines. Returns the new version. The
+/// lines' prices are taken in `fields.currency`: callers changing the currency bring new lines.
 pub async fn update(
     tx: &mut Tx,
     tenant: TenantId,

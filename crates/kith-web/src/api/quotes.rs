@@ -425,6 +425,7 @@ pub async fn update(
         ));
     }
 
+    check_currency_change(&current, &patch)?;
     let mut merged = serde_json::to_value(current.as_input()).unwrap_or_default();
     merge_patch(&mut merged, &patch);
     let fields = check(&state, &me, super::from_value(merged)?).await?;
@@ -433,6 +434,22 @@ pub async fn update(
     let result = quotes::update(&mut tx, me.tenant(), QuoteId(id), version, &fields).await;
     super::commit_or_stale(tx, result, async || load(&state, &me, id).await).await?;
     Ok(respond(StatusCode::OK, load(&state, &me, id).await?))
+}
+
+/// Unit prices are minor units of the quote's currency: a new currency without new lines would
+/// turn USD 10.00 into JPY 1,000. The change must bring the lines, priced in the new currency.
+fn check_currency_change(current: &QuoteOut, patch: &serde_json::Value) -> Result<(), ApiError> {
+    let Some(currency) = patch.get("currency").and_then(|c| c.as_str()) else {
+        return Ok(());
+    };
+    let unchanged = currency.trim().eq_ignore_ascii_case(&current.currency);
+    if unchanged || current.lines.is_empty() || patch.get("lines").is_some() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(kith_domain::Invalid::one(
+        "currency",
+        "changing the currency needs the lines in the new currency too; prices are not converted",
+    )))
 }
 
 #[utoipa::path(delete, path = "/api/v1/quotes/{id}", tag = "quotes",

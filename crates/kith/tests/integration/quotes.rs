@@ -633,3 +633,49 @@ async fn a_number_taken_meanwhile_is_not_given_twice() {
     let two = second.await.expect("joined").expect("second");
     assert_eq!((one.number, two.number), (1, 2));
 }
+
+#[tokio::test]
+async fn a_new_currency_needs_lines_priced_in_it() {
+    let app = TestApp::new().await;
+    let mut api = owner_api(&app, "Acme", "owner@acme.example").await;
+    let contoso = client(&mut api, "Contoso").await;
+    let created = quote(&mut api, &four_lines(contoso)).await;
+    let path = format!("/api/v1/quotes/{}", created["id"]);
+
+    let bare = api
+        .json(
+            Method::PATCH,
+            &path,
+            &json!({"currency": "JPY"}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(
+        bare.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bare.text
+    );
+    assert_eq!(bare.json()["errors"][0]["field"], "currency");
+    let kept = api.get(&path).await.json();
+    assert_eq!(
+        (&kept["currency"], &kept["total"], &kept["version"]),
+        (&json!("USD"), &created["total"], &json!(1)),
+        "nothing changed"
+    );
+
+    let repriced = api
+        .json(
+            Method::PATCH,
+            &path,
+            &json!({"currency": "JPY", "lines": [{"description": "Firewall", "quantity": "2", "unit_price": 5000}]}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(repriced.status, StatusCode::OK, "{}", repriced.text);
+    let repriced = repriced.json();
+    assert_eq!(
+        (&repriced["currency"], &repriced["total"]),
+        (&json!("JPY"), &json!(10000))
+    );
+}
