@@ -2,6 +2,7 @@
 //! one currency and a table of every currency, with the board's filters; and the recurring
 //! revenue already won.
 
+use super::deal_filters::DealFilterValues;
 use super::render;
 use crate::AppState;
 use crate::api::deals::filter as deal_filter;
@@ -23,51 +24,6 @@ use kith_store::{picklists, tenants, users};
 /// The chart leaves no gap between months with deals unless they span more than this many
 /// months (deals long overdue, say), when only the months with deals are drawn.
 const GAP_FILL_MONTHS: i32 = 60;
-
-/// The board's filters as typed, echoed back into the form.
-// TODO(#3): `pages::pipeline` keeps its own copy of this; two copies to keep in step until the
-// board's filter code is shared (it was being edited alongside this page).
-#[derive(Default)]
-struct FilterValues {
-    search: String,
-    owner: String,
-    source: String,
-    client: String,
-    close_from: String,
-    close_to: String,
-}
-
-impl FilterValues {
-    fn read(params: &Params) -> Self {
-        let get = |name: &str| params.get(name).unwrap_or_default().to_owned();
-        Self {
-            search: get("search"),
-            owner: get("owner"),
-            source: get("source"),
-            client: get("client"),
-            close_from: get("close_from"),
-            close_to: get("close_to"),
-        }
-    }
-
-    /// Whether any filter is set.
-    fn any(&self) -> bool {
-        self.pairs()
-            .iter()
-            .any(|(_, value)| !value.trim().is_empty())
-    }
-
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("search", self.search.clone()),
-            ("owner", self.owner.clone()),
-            ("source", self.source.clone()),
-            ("client", self.client.clone()),
-            ("close_from", self.close_from.clone()),
-            ("close_to", self.close_to.clone()),
-        ]
-    }
-}
 
 /// One line of a currency's table, its amounts formatted.
 struct Line {
@@ -115,7 +71,7 @@ struct Recurring {
 #[template(path = "pipeline/forecast.html")]
 struct ForecastPage {
     layout: Layout,
-    filters: FilterValues,
+    filters: DealFilterValues,
     users: Vec<User>,
     sources: Vec<String>,
     notice: String,
@@ -155,7 +111,7 @@ pub async fn show(
         .map(|v| v.label.clone())
         .collect();
 
-    let filters = FilterValues::read(&params);
+    let filters = DealFilterValues::read(&params);
     let currencies = chart_currencies(&found);
     let currency = chosen_currency(&currencies, params.get("currency"), &tenant_currency);
     let choices = currencies

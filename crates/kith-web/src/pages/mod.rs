@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod contacts;
+pub mod deal_filters;
 pub mod deal_form;
 pub mod forecast;
 pub mod home;

@@ -4,12 +4,13 @@
 //! the version the user saw; the answer is the board again, so both columns' totals follow
 //! without a full page load, and a stale move says so and changes nothing.
 
+use super::deal_filters::DealFilterValues;
 use super::{render, render_with, see_other};
 use crate::api::deals::filter as deal_filter;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::params::Params;
-use crate::views::{Layout, url_with};
+use crate::views::Layout;
 use crate::{AppState, markdown};
 use askama::Template;
 use axum::body::Bytes;
@@ -29,46 +30,6 @@ use std::fmt::Write;
 
 /// Cards shown per column; the column's figures always cover every deal.
 const CARDS_PER_STAGE: u64 = 25;
-
-/// The filters as typed, echoed back into the form and kept across moves.
-#[derive(Default)]
-struct FilterValues {
-    search: String,
-    owner: String,
-    source: String,
-    client: String,
-    close_from: String,
-    close_to: String,
-}
-
-impl FilterValues {
-    fn read(params: &Params) -> Self {
-        let get = |name: &str| params.get(name).unwrap_or_default().to_owned();
-        Self {
-            search: get("search"),
-            owner: get("owner"),
-            source: get("source"),
-            client: get("client"),
-            close_from: get("close_from"),
-            close_to: get("close_to"),
-        }
-    }
-
-    fn query(&self) -> String {
-        let url = url_with(
-            "",
-            &[
-                ("search", self.search.clone()),
-                ("owner", self.owner.clone()),
-                ("source", self.source.clone()),
-                ("client", self.client.clone()),
-                ("close_from", self.close_from.clone()),
-                ("close_to", self.close_to.clone()),
-            ],
-        );
-        url.trim_start_matches('?').to_owned()
-    }
-}
 
 struct Card {
     id: i64,
@@ -99,7 +60,7 @@ struct Column {
 #[template(path = "pipeline/board.html")]
 struct BoardPage {
     layout: Layout,
-    filters: FilterValues,
+    filters: DealFilterValues,
     users: Vec<User>,
     sources: Vec<String>,
     stages: Vec<Stage>,
@@ -117,7 +78,7 @@ async fn board_page(
 ) -> Result<BoardPage, PageError> {
     let tenant = me.tenant();
     let lists = picklists::load(&state.db, tenant).await?;
-    let typed = FilterValues::read(params);
+    let typed = DealFilterValues::read(params);
     let stages = stages::list(&state.db, tenant).await?;
     let users = users::list(&state.db, tenant).await?;
     let sources = lists

@@ -198,6 +198,27 @@ async fn the_forecast_takes_the_boards_filters() {
         json!([{"month": "2027-03", "currency": "USD", "count": 1, "value": 123450, "weighted": 30863, "mrr": 5000}])
     );
 
+    // Switching between the board and the forecast keeps the filters.
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let forecast = browser
+        .get(&format!("/crm/pipeline/forecast?owner={sam}&search=b"))
+        .await;
+    assert!(
+        forecast.text.contains(&format!(
+            "id=\"view-switch\" href=\"/crm/pipeline?search=b&#38;owner={sam}\""
+        )),
+        "{}",
+        forecast.text
+    );
+    let board = browser.get(&format!("/crm/pipeline?owner={sam}")).await;
+    assert!(
+        board.text.contains(&format!(
+            "id=\"view-switch\" href=\"/crm/pipeline/forecast?owner={sam}\""
+        )),
+        "{}",
+        board.text
+    );
+
     let unknown = api.get("/api/v1/pipeline/forecast?month=2027-03").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
     let bad_date = api.get("/api/v1/pipeline/forecast?close_from=March").await;
