@@ -1414,3 +1414,148 @@ async fn rules_hold_when_stages_flip_currencies_change_or_bulk_repeats_a_deal() 
     let unknown = api.get("/api/v1/stages?foo=1").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn leaving_a_lost_stage_clears_the_lost_reason_on_every_path() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let (discovery, won, lost) = (
+        stage(&stages, "Discovery").id,
+        stage(&stages, "Won").id,
+        stage(&stages, "Lost").id,
+    );
+
+    let created = api
+        .json(
+            Method::POST,
+            "/api/v1/deals",
+            &json!({"title": "Backup", "value": 50000, "stage": lost, "lost_reason": "Went with a cheaper MSP"}),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let body = created.json();
+    assert_eq!(body["lost_reason"], "Went with a cheaper MSP");
+    let id = body["id"].as_i64().expect("id");
+    let path = format!("/api/v1/deals/{id}");
+
+    // Through the API's PATCH (the form's path too): won after all.
+    let to_won = api
+        .json(
+            Method::PATCH,
+            &path,
+            &json!({"stage": won}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(to_won.status, StatusCode::OK, "{}", to_won.text);
+    assert_eq!(to_won.json()["lost_reason"], serde_json::Value::Null);
+
+    // Lost again with a new reason, which a move between closed stages keeps.
+    let to_lost = api
+        .json(
+            Method::PATCH,
+            &path,
+            &json!({"stage": lost, "lost_reason": "Budget cut"}),
+            &[("if-match", "\"2\"")],
+        )
+        .await;
+    assert_eq!(to_lost.json()["lost_reason"], "Budget cut");
+
+    // Through the board's move: reopened.
+    move_deal(&app, tenant, DealId(id), discovery, day("2027-02-01"))
+        .await
+        .expect("reopened");
+    let reopened = deals::get(&app.db, tenant, DealId(id)).await.expect("deal");
+    assert_eq!(
+        (reopened.stage_id, reopened.lost_reason, reopened.close_date),
+        (discovery, None, None)
+    );
+}
+
+#[tokio::test]
+async fn stage_names_are_unique_and_positions_close_up_after_a_delete() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+
+    let twin = api
+        .json(
+            Method::POST,
+            "/api/v1/stages",
+            &json!({"name": " PROPOSAL ", "probability": 50}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        twin.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        twin.text
+    );
+    assert_eq!(twin.json()["errors"][0]["field"], "name");
+    assert_eq!(
+        twin.json()["errors"][0]["message"],
+        "another stage is already called Proposal"
+    );
+
+    let stages = stages::list(&app.db, tenant).await.expect("stages");
+    let qualified = stage(&stages, "Qualified");
+    let renamed = api
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/stages/{}", qualified.id),
+            &json!({"name": "Négotiation", "probability": 10}),
+            &[("if-match", &format!("\"{}\"", qualified.version))],
+        )
+        .await;
+    assert_eq!(
+        renamed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "accents and case do not make a new name: {}",
+        renamed.text
+    );
+
+    // Renaming a stage to its own name, in another case, is no clash.
+    let same = api
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/stages/{}", qualified.id),
+            &json!({"name": "QUALIFIED", "probability": 10}),
+            &[("if-match", &format!("\"{}\"", qualified.version))],
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.text);
+
+    let discovery = stage(&stages, "Discovery").id;
+    let deleted = api
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/stages/{discovery}"),
+            None,
+            Vec::new(),
+            &[],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    let positions: Vec<(String, i32)> = stages::list(&app.db, tenant)
+        .await
+        .expect("stages")
+        .into_iter()
+        .map(|s| (s.name, s.sort_order))
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            ("QUALIFIED".to_owned(), 1),
+            ("Proposal".to_owned(), 2),
+            ("Negotiation".to_owned(), 3),
+            ("Won".to_owned(), 4),
+            ("Lost".to_owned(), 5),
+        ]
+    );
+}
