@@ -1,6 +1,6 @@
 //! `/api/v1/contacts`.
 
-use super::{check_known, etag, expected_version, merge_patch, paging, parse_json};
+use super::{MergePatch, check_known, etag, expected_version, paging, parse_json};
 use crate::auth::{ApiUser, Identity};
 use crate::error::ApiError;
 use crate::params::Params;
@@ -397,19 +397,10 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
     let current = load(&state, &me, id).await?;
-    let patch: serde_json::Value = parse_json(&body)?;
-    let body_version = super::body_version(&patch)?;
-    let version =
-        expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
-    if version != current.version {
-        return Err(ApiError::stale(
-            serde_json::to_value(&current).unwrap_or_default(),
-        ));
-    }
+    let patch = MergePatch::read(&headers, &body, &current, current.version)?;
+    let version = patch.version;
 
-    let mut merged = serde_json::to_value(current.as_input()).unwrap_or_default();
-    merge_patch(&mut merged, &patch);
-    let fields = check(&state, &me, super::from_value(merged)?).await?;
+    let fields = check(&state, &me, patch.apply(current.as_input())?).await?;
 
     let mut tx = state.db.begin().await?;
     let result = contacts::update(

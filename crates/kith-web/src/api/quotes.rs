@@ -5,7 +5,7 @@
 //! `"1.5"`) and returned as text. Line figures and totals are computed by Kith and read-only:
 //! each line is rounded on its own, and optional lines are not counted.
 
-use super::{check_known, etag, expected_version, merge_patch, paging, parse_json};
+use super::{MergePatch, check_known, etag, expected_version, paging, parse_json};
 use crate::AppState;
 use crate::auth::{ApiUser, Identity};
 use crate::error::ApiError;
@@ -415,20 +415,11 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
     let current = load(&state, &me, id).await?;
-    let patch: serde_json::Value = parse_json(&body)?;
-    let body_version = super::body_version(&patch)?;
-    let version =
-        expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
-    if version != current.version {
-        return Err(ApiError::stale(
-            serde_json::to_value(&current).unwrap_or_default(),
-        ));
-    }
+    let patch = MergePatch::read(&headers, &body, &current, current.version)?;
+    let version = patch.version;
 
-    check_currency_change(&current, &patch)?;
-    let mut merged = serde_json::to_value(current.as_input()).unwrap_or_default();
-    merge_patch(&mut merged, &patch);
-    let fields = check(&state, &me, super::from_value(merged)?).await?;
+    check_currency_change(&current, &patch.body)?;
+    let fields = check(&state, &me, patch.apply(current.as_input())?).await?;
 
     let mut tx = state.db.begin().await?;
     let result = quotes::update(&mut tx, me.tenant(), QuoteId(id), version, &fields).await;

@@ -1,6 +1,6 @@
 //! `/api/v1/stages`: the pipeline's stages, their order, and deleting one that holds deals.
 
-use super::{etag, expected_version, merge_patch, parse_json};
+use super::{MergePatch, etag, parse_json};
 use crate::AppState;
 use crate::auth::{ApiUser, Identity};
 use crate::error::ApiError;
@@ -169,25 +169,16 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     me.may_administer().map_err(ApiError::forbidden)?;
     let current = load(&state, &me, id).await?;
-    let patch: serde_json::Value = parse_json(&body)?;
-    let body_version = super::body_version(&patch)?;
-    let version =
-        expected_version(&headers, body_version)?.ok_or_else(ApiError::precondition_required)?;
-    if version != current.version {
-        return Err(ApiError::stale(
-            serde_json::to_value(&current).unwrap_or_default(),
-        ));
-    }
+    let patch = MergePatch::read(&headers, &body, &current, current.version)?;
+    let version = patch.version;
 
-    let mut merged = serde_json::json!({
+    let input: StageIn = patch.apply(serde_json::json!({
         "name": current.name,
         "color": current.color,
         "probability": current.probability,
         "is_won": current.is_won,
         "is_lost": current.is_lost,
-    });
-    merge_patch(&mut merged, &patch);
-    let input: StageIn = super::from_value(merged)?;
+    }))?;
     let fields = input.fields()?;
 
     let mut tx = state.db.begin().await?;
