@@ -170,15 +170,14 @@ pub async fn list(
     let mut query = scoped(tenant);
     query.columns(COLUMNS.map(|c| ("clients", c)));
     apply_filter(&mut query, tenant, filter);
-    let order = match (&search, &found) {
-        (Some(search), Some(found)) => search.page(found, sort, &mut query),
+    let rows: Vec<Client> = match (&search, &found) {
+        (Some(search), Some(found)) => search.fetch_page(db, found, sort, paging, query).await?,
         _ => {
             sort.apply(&mut query);
-            *sort
+            paging.apply(sort, &mut query);
+            db.fetch_all(&query).await?
         }
     };
-    paging.apply(&order, &mut query);
-    let rows: Vec<Client> = db.fetch_all(&query).await?;
     let page = Page::from_probe(rows, paging.limit(), total);
 
     let next_cursor = match (page.has_more, page.items.last()) {

@@ -237,15 +237,14 @@ pub async fn list(
     query
         .columns(COLUMNS.map(|c| ("contacts", c)))
         .expr_as(Expr::cust("CAST(NULL AS TEXT)"), "client_name");
-    let order = match (&search, &found) {
-        (Some(search), Some(found)) => search.page(found, sort, &mut query),
+    let mut rows: Vec<Contact> = match (&search, &found) {
+        (Some(search), Some(found)) => search.fetch_page(db, found, sort, paging, query).await?,
         _ => {
             sort.apply(&mut query);
-            *sort
+            paging.apply(sort, &mut query);
+            db.fetch_all(&query).await?
         }
     };
-    paging.apply(&order, &mut query);
-    let mut rows: Vec<Contact> = db.fetch_all(&query).await?;
     let client_ids: Vec<i64> = rows.iter().filter_map(|c| c.client_id).collect();
     let client_names = crate::clients::names(db, tenant, &client_ids).await?;
     for row in &mut rows {

@@ -197,15 +197,14 @@ pub async fn list(
 
     let mut query = matching;
     select_columns(&mut query);
-    let order = match (&search, &found) {
-        (Some(search), Some(found)) => search.page(found, sort, &mut query),
+    let mut rows: Vec<Deal> = match (&search, &found) {
+        (Some(search), Some(found)) => search.fetch_page(db, found, sort, paging, query).await?,
         _ => {
             sort.apply(&mut query);
-            *sort
+            paging.apply(sort, &mut query);
+            db.fetch_all(&query).await?
         }
     };
-    paging.apply(&order, &mut query);
-    let mut rows: Vec<Deal> = db.fetch_all(&query).await?;
     fill_client_names(db, tenant, &mut rows).await?;
     let page = Page::from_probe(rows, paging.limit(), total);
 

@@ -115,12 +115,13 @@ impl Sort {
     /// sort index hoping to meet matches soon reads most of the table when they are rare or
     /// cluster elsewhere (a surname in name order): seconds on PostgreSQL with a million
     /// contacts, where sorting the matches is bounded by their number.
+    /// Written for PostgreSQL, where the planner needs it.
     pub fn apply_without_index(&self, query: &mut SelectStatement) {
         let (table, column) = (self.column.table, self.column.column);
         let unindexed = match self.column.kind {
             SortValue::Text => format!("({table}.{column} || '')"),
             SortValue::Id => format!("({table}.{column} + 0)"),
-            SortValue::Time => return self.apply(query),
+            SortValue::Time => format!("({table}.{column} + INTERVAL '0 seconds')"),
         };
         query.order_by_expr(Expr::cust(unindexed), self.order());
         if self.column.kind != SortValue::Id {

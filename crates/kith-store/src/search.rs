@@ -1,9 +1,9 @@
 //! Searching a list: the one place with backend-specific SQL for finding records.
 
-use crate::page::{SEARCH_COUNT_CAP, Sort, SortColumn, SortValue, Total};
-use crate::{Backend, Db, Result};
+use crate::page::{Paging, SEARCH_COUNT_CAP, Sort, SortColumn, SortValue, Total};
+use crate::{Backend, Db, Record, Result};
 use kith_domain::search::needle;
-use sea_query::{Alias, Expr, ExprTrait, LikeExpr, SelectStatement};
+use sea_query::{Alias, Asterisk, Expr, ExprTrait, LikeExpr, Query, SelectStatement};
 
 /// Tables with a `search_text` column and a search index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,63 +96,98 @@ impl Search {
             }
             Term::Substring(needle) => {
                 // PostgreSQL's trigram GIN index serves this LIKE directly.
-                let pattern = format!("%{}%", escape_like(needle));
-                let like = LikeExpr::new(pattern).escape('\\');
-                query.and_where(Expr::col((name, "search_text")).like(like));
+                query.and_where(Expr::col((name, "search_text")).like(substring_pattern(needle)));
             }
         }
     }
 
     /// Finds how many rows match, up to [`SEARCH_COUNT_CAP`], and which ones when they are
-    /// no more: one pass over the search index serves both the count and the page. `matching`
-    /// selects from the searched table with the other filters applied, without columns.
-    // TODO(#2): on PostgreSQL a term with a few thousand matches ("Zoë Silva" among a million
-    // contacts) still reads the trigram index twice, here and for the page, and the lossy
-    // index rechecks each match: contact search p99 is ~65 ms there (target 50 ms). A single
-    // statement serving count and page, or a word-prefix index ahead of the trigram one, is
-    // the next step.
+    /// few enough: one pass over the search index serves both the count and the page.
+    /// `matching` selects from the searched table with the other filters applied, without
+    /// columns.
     pub async fn find(&self, db: &Db, matching: &SelectStatement) -> Result<Found> {
         let name = self.table.table();
+        let known_limit = self.known_limit();
         let mut first = matching.clone();
         self.restrict(&mut first);
-        first.column((name, "id")).limit(SEARCH_COUNT_CAP + 1);
-        let mut ids: Vec<i64> = db
+        first.column((name, "id")).limit(known_limit + 1);
+        let ids: Vec<i64> = db
             .fetch_all::<(i64,), _>(&first)
             .await?
             .into_iter()
             .map(|(id,)| id)
             .collect();
 
-        let capped = ids.len() as u64 > SEARCH_COUNT_CAP;
-        ids.truncate(SEARCH_COUNT_CAP as usize);
+        let matches = ids.len() as u64;
         let total = Total {
-            count: ids.len() as i64,
-            capped,
+            count: Ord::min(matches, SEARCH_COUNT_CAP) as i64,
+            capped: matches > SEARCH_COUNT_CAP,
         };
         Ok(Found {
             total,
-            ids: (!capped).then_some(ids),
+            ids: (matches <= known_limit).then_some(ids),
         })
+    }
+
+    /// How many matches the first pass collects, so that the page needs no second pass over
+    /// the search index when there are no more.
+    fn known_limit(&self) -> u64 {
+        match self.backend {
+            // Each match PostgreSQL's trigram index finds is read from the table to check it;
+            // a second pass for the page would read them all again.
+            Backend::Postgres => POSTGRES_KNOWN_MATCHES,
+            Backend::Sqlite => SEARCH_COUNT_CAP,
+        }
+    }
+
+    /// Fetches one page of the matches in `sort` order. `query` selects the searched table's
+    /// columns with the other filters applied.
+    pub async fn fetch_page<T: Record>(
+        &self,
+        db: &Db,
+        found: &Found,
+        sort: &Sort,
+        paging: &Paging,
+        query: SelectStatement,
+    ) -> Result<Vec<T>> {
+        if let Some(recent) = self.recent_matches(found, sort, paging, &query) {
+            let rows: Vec<T> = db.fetch_all(&recent).await?;
+            // A short page may only mean the matches lie further back: ask the index instead.
+            if rows.len() as u64 > paging.limit() {
+                return Ok(rows);
+            }
+        }
+
+        let mut query = query;
+        let order = self.page(found, sort, &mut query);
+        paging.apply(&order, &mut query);
+        db.fetch_all(&query).await
     }
 
     /// Restricts `query` to the matches and orders it by `sort`, the way this search finds a
     /// page fastest. Returns the order paging must use: a cursor condition must name the
     /// same column as the order.
-    pub fn page(&self, found: &Found, sort: &Sort, query: &mut SelectStatement) -> Sort {
+    fn page(&self, found: &Found, sort: &Sort, query: &mut SelectStatement) -> Sort {
         let name = self.table.table();
         if let Some(ids) = &found.ids {
-            // Few matches, all known: the key finds them and sorting them is cheap.
+            // Every match is known: the key finds them, and sorting them is bounded by their
+            // number. PostgreSQL's planner would rather walk a name or date index looking for
+            // them (seconds for a few thousand ids among a million rows): keep it off.
             let known = if ids.is_empty() {
                 Expr::cust("1 = 0")
             } else {
                 Expr::col((name, "id")).is_in(ids.iter().copied())
             };
             query.and_where(known);
-            sort.apply(query);
+            if self.backend == Backend::Postgres && sort.column.kind != SortValue::Id {
+                sort.apply_without_index(query);
+            } else {
+                sort.apply(query);
+            }
             return *sort;
         }
 
-        // Past the cap: matches are common.
+        // Past what the first pass collects: matches are common.
         self.restrict(query);
         let substring = matches!(self.term, Term::Substring(_));
         let by_id = sort.column.kind == SortValue::Id;
@@ -174,8 +209,8 @@ impl Search {
             // A planner walking the name index hoping to meet matches soon reads most of the
             // table when they cluster elsewhere in name order (a surname): sort the matches
             // the search index found instead.
-            // TODO(#2): past the cap, an order by name still sorts every match (~200 ms for
-            // the 68,000 of the commonest surname in a million); only newest first is fast.
+            // TODO(#2): past the first pass, an order by name still sorts every match (~200 ms
+            // for the 68,000 of the commonest surname in a million); newest first is fast.
             Backend::Postgres if substring && !by_id => {
                 sort.apply_without_index(query);
                 *sort
@@ -186,13 +221,70 @@ impl Search {
             }
         }
     }
+
+    /// On PostgreSQL, the page of a term too common for the first pass to collect, in id order:
+    /// the matches among the [`RECENT_WINDOW`] rows next in that order, found by walking the
+    /// key. The trigram index would read every match from the table before sorting them
+    /// (70 ms for 9,000 of a million); one row in [`POSTGRES_KNOWN_MATCHES`] matching or more,
+    /// the window holds a page. `None` where another plan serves better.
+    fn recent_matches(
+        &self,
+        found: &Found,
+        sort: &Sort,
+        paging: &Paging,
+        query: &SelectStatement,
+    ) -> Option<SelectStatement> {
+        let Term::Substring(needle) = &self.term else {
+            return None;
+        };
+        let by_id = sort.column.kind == SortValue::Id;
+        if self.backend != Backend::Postgres || found.ids.is_some() || !by_id {
+            return None;
+        }
+        let name = self.table.table();
+
+        // The window: the rows after the cursor, in order, with their search text.
+        let mut window = query.clone();
+        window.expr_as(Expr::col((name, "search_text")), Alias::new(WINDOW_TEXT));
+        if let Paging::After {
+            cursor: Some(cursor),
+            ..
+        } = paging
+        {
+            sort.after(&mut window, cursor);
+        }
+        sort.apply(&mut window);
+        window.limit(RECENT_WINDOW);
+
+        let mut recent = Query::select();
+        recent
+            .column(Asterisk)
+            .from_subquery(window, Alias::new(name))
+            .and_where(Expr::col((name, WINDOW_TEXT)).like(substring_pattern(needle)));
+        sort.apply(&mut recent);
+        paging.apply(sort, &mut recent);
+        Some(recent.to_owned())
+    }
 }
+
+/// Up to this many matches, PostgreSQL's first pass collects every id, and the page is found by
+/// key (about 5 µs a match on this machine's 2 cores). Past it, one row in 200 of a million
+/// matches, and walking the newest rows meets a page of them within [`RECENT_WINDOW`] rows.
+const POSTGRES_KNOWN_MATCHES: u64 = 5000;
+
+/// How many rows, in id order, PostgreSQL walks for a page of a common term before it asks the
+/// search index instead (about 1 µs a row).
+const RECENT_WINDOW: u64 = 25_000;
+
+/// The search text's name inside the window of [`Search::recent_matches`], apart from the
+/// columns the list selects.
+const WINDOW_TEXT: &str = "window_search_text";
 
 /// What a search found before a page is listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
     pub total: Total,
-    /// Every matching id, when there are no more than the count cap.
+    /// Every matching id, when the first pass collected them all.
     ids: Option<Vec<i64>>,
 }
 
@@ -217,6 +309,11 @@ fn prefix_end(prefix: &str) -> String {
         .unwrap_or(char::MAX);
     chars.push(next);
     chars.into_iter().collect()
+}
+
+/// `needle` anywhere, its wildcards taken literally.
+fn substring_pattern(needle: &str) -> LikeExpr {
+    LikeExpr::new(format!("%{}%", escape_like(needle))).escape('\\')
 }
 
 /// Escapes LIKE's wildcards so they match literally.

@@ -4,6 +4,7 @@ mod harness;
 
 mod api_clients;
 mod api_contacts;
+mod broad_search;
 mod demo_data;
 mod forecast;
 mod hardening;
