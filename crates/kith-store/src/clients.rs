@@ -363,6 +363,16 @@ pub async fn delete(
         .and_where(Expr::col("parent_id").eq(id.0))
         .to_owned();
     tx.execute(&detach_children).await?;
+    // Its deals stay on the board, with no client.
+    let detach_deals = Query::update()
+        .table("deals")
+        .value("client_id", Option::<i64>::None)
+        .value("updated_at", stamp)
+        .value("version", Expr::col("version").add(1))
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("client_id").eq(id.0))
+        .to_owned();
+    tx.execute(&detach_deals).await?;
 
     let delete = Query::delete()
         .from_table("clients")

@@ -2,6 +2,7 @@
 
 use crate::Result;
 use chrono::{DateTime, SubsecRound, Utc};
+use kith_domain::TenantId;
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -319,6 +320,19 @@ impl Tx {
     }
 
     runner_methods!(&mut Self, tx, tx.conn());
+
+    /// Makes the tenant's other writers of one kind (quote numbers, stage names and positions)
+    /// wait for this transaction, where they would otherwise read the same "next" value. On
+    /// PostgreSQL it locks the tenant's row until commit; SQLite already has a single writer.
+    pub(crate) async fn serialize_tenant_writes(&mut self, tenant: TenantId) -> Result<()> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+                .bind(tenant.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
 
     /// Runs fixed SQL text that takes no parameters, such as `SAVEPOINT name`.
     pub(crate) async fn execute_fixed(&mut self, sql: &'static str) -> Result<()> {

@@ -344,6 +344,9 @@ async fn version_in(tx: &mut Tx, tenant: TenantId, id: QuoteId) -> Result<i64> {
 /// Creates a quote with the next number of the tenant.
 pub async fn create(tx: &mut Tx, tenant: TenantId, fields: &QuoteFields) -> Result<Created> {
     check_references(tx, tenant, fields).await?;
+    // Under READ COMMITTED a retry would read the same highest number while the other writer's
+    // transaction is open: wait for it instead. The retries remain for SQLite's deferred start.
+    tx.serialize_tenant_writes(tenant).await?;
 
     let stamp = now();
     let (field_columns, field_values) = field_values(fields);

@@ -102,6 +102,8 @@ pub async fn create_defaults(tx: &mut Tx, tenant: TenantId) -> Result<()> {
 
 /// Adds a stage at the end of the board.
 pub async fn create(tx: &mut Tx, tenant: TenantId, fields: &StageFields) -> Result<StageId> {
+    // Two stages added at once would both find the name free and take the same position.
+    tx.serialize_tenant_writes(tenant).await?;
     let stages = list_in(tx, tenant).await?;
     check_name_is_free(&stages, &fields.name, None)?;
 
@@ -153,6 +155,7 @@ pub async fn update(
     version: i64,
     fields: &StageFields,
 ) -> Result<i64> {
+    tx.serialize_tenant_writes(tenant).await?;
     let stages = list_in(tx, tenant).await?;
     let current = stages
         .iter()
@@ -254,24 +257,22 @@ pub async fn delete(
     today: NaiveDate,
 ) -> Result<()> {
     let stages = list_in(tx, tenant).await?;
-    if !stages.iter().any(|s| s.id == id.0) {
-        return Err(StoreError::NotFound);
-    }
+    let deleted = stages
+        .iter()
+        .find(|s| s.id == id.0)
+        .ok_or(StoreError::NotFound)?;
     let remaining = stages.iter().filter(|s| s.id != id.0).map(Stage::kind);
     check_open_stage_remains(remaining).map_err(|m| Invalid::one("stage", m))?;
+    let target = match move_to {
+        Some(target) => Some(move_target(&stages, deleted, target)?),
+        None => None,
+    };
 
     let held = deals::in_stage(tx, tenant, id).await?;
     if !held.is_empty() {
-        let Some(target) = move_to else {
+        let Some(target) = target else {
             return Err(StoreError::HoldsDeals(held));
         };
-        if target == id {
-            return Err(Invalid::one("move_to", "must be another stage").into());
-        }
-        let target = stages
-            .iter()
-            .find(|s| s.id == target.0)
-            .ok_or_else(|| Invalid::one("move_to", "is not a stage of this workspace"))?;
         for (deal, _) in &held {
             deals::change_stage(tx, tenant, kith_domain::DealId(*deal), target, actor, today)
                 .await?;
@@ -288,6 +289,39 @@ pub async fn delete(
     // Close the gap, so positions stay 1, 2, 3… as the settings page numbers them.
     let order: Vec<i64> = stages.iter().map(|s| s.id).filter(|s| *s != id.0).collect();
     reorder(tx, tenant, &order).await
+}
+
+/// The stage a deleted stage's deals move to: another stage of the tenant, of the same kind,
+/// so that deleting a stage never closes, reopens or flips a deal between won and lost.
+fn move_target<'a>(stages: &'a [Stage], deleted: &Stage, target: StageId) -> Result<&'a Stage> {
+    if target.0 == deleted.id {
+        return Err(Invalid::one("move_to", "must be another stage").into());
+    }
+    let target = stages
+        .iter()
+        .find(|s| s.id == target.0)
+        .ok_or_else(|| Invalid::one("move_to", "is not a stage of this workspace"))?;
+    if target.kind() != deleted.kind() {
+        let message = format!(
+            "{} is {} and {} is {}: its deals may only move to another {} stage, so that \
+             deleting a stage never closes or reopens a deal",
+            target.name,
+            kind_word(target.kind()),
+            deleted.name,
+            kind_word(deleted.kind()),
+            kind_word(deleted.kind()),
+        );
+        return Err(Invalid::one("move_to", message).into());
+    }
+    Ok(target)
+}
+
+fn kind_word(kind: StageKind) -> &'static str {
+    match kind {
+        StageKind::Open => "open",
+        StageKind::Won => "won",
+        StageKind::Lost => "lost",
+    }
 }
 
 /// Two stages of one name would make the board, imports and the API's stage names ambiguous;

@@ -258,7 +258,8 @@ pub async fn remove(tx: &mut Tx, tenant: TenantId, id: UserId) -> Result<()> {
             "This is the workspace's only owner and cannot be removed.".into(),
         ));
     }
-    for table in ["clients", "contacts"] {
+    // What they owned stays, with no owner.
+    for table in ["clients", "contacts", "deals"] {
         let unown = Query::update()
             .table(table)
             .value("owner_id", Option::<i64>::None)

@@ -30,6 +30,17 @@
     });
   }
 
+  // A refused move (409: the deal changed meanwhile; 422: no such stage) answers with the
+  // board as it is now and a notice saying why: show it as htmx shows a success.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if ((status === 409 || status === 422) && source && source.closest("form.move")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     bind(document);
   });

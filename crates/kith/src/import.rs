@@ -9,6 +9,7 @@ use anyhow::Context;
 use kith_domain::client::{ClientFields, ClientInput};
 use kith_domain::contact::{ConsentSource, ContactFields, ContactInput, PhoneInput};
 use kith_domain::deal::{DealFields, DealInput, parse_date};
+use kith_domain::money::format_amount;
 use kith_domain::picklist::{ListKind, PickLists};
 use kith_domain::{ClientId, DealId, TenantId};
 use kith_store::contacts::Actor;
@@ -448,7 +449,8 @@ pub async fn run(
     let required = match entity {
         Entity::Clients => vec!["name"],
         Entity::Contacts => vec!["first_name", "last_name", "full_name", "email"],
-        Entity::Deals => vec!["title"],
+        // An id alone finds deals to update; a new deal's row without a title is reported.
+        Entity::Deals => vec!["title", "external_id"],
     };
     if !required.iter().any(|f| mapping.columns.contains_key(f)) {
         anyhow::bail!(
@@ -796,10 +798,7 @@ impl Importer<'_> {
     /// through the same rule as every other path. A close date in the file is kept for a won
     /// or lost deal; an open deal has none.
     async fn deal_row(&mut self, row: u64, record: &csv::StringRecord) -> anyhow::Result<()> {
-        let Some(title) = self.mapping.value(record, "title") else {
-            self.fail(row, "has no title");
-            return Ok(());
-        };
+        let title = self.mapping.value(record, "title");
         let external_id = self.mapping.value(record, "external_id");
         if let Some(key) = &external_id
             && let Some(first) = self.seen.get(key)
@@ -811,6 +810,19 @@ impl Importer<'_> {
         let mut tx = self.db.begin().await?;
         let lists = picklists::load_in(&mut tx, self.tenant).await?;
         let stages = kith_store::stages::list_in(&mut tx, self.tenant).await?;
+        let existing = match &external_id {
+            Some(key) => deals::find_by_external_id(&mut tx, self.tenant, key).await?,
+            None => None,
+        };
+        // A known deal keeps whatever the file leaves blank or does not have.
+        let base = match &existing {
+            Some(deal) => self.current_input(deal, &lists).await?,
+            None => DealInput::default(),
+        };
+        let Some(title) = title.or_else(|| existing.as_ref().map(|d| d.title.clone())) else {
+            self.fail(row, "has no title");
+            return Ok(());
+        };
         let stage = match self.mapping.value(record, "stage") {
             None => None,
             Some(name) => {
@@ -835,7 +847,7 @@ impl Importer<'_> {
             }
         };
         let client = match self.mapping.value(record, "client") {
-            None => None,
+            None => base.client_id,
             Some(name) => match clients::find_by_name(&mut tx, self.tenant, &name).await? {
                 Some(id) => Some(id),
                 None => {
@@ -848,7 +860,7 @@ impl Importer<'_> {
             },
         };
         let owner = match self.mapping.value(record, "owner") {
-            None => None,
+            None => base.owner_id,
             Some(who) => match self.owner_id(&who).await? {
                 Some(id) => Some(id),
                 None => {
@@ -867,18 +879,40 @@ impl Importer<'_> {
             )
             .await?;
         let lists = picklists::load_in(&mut tx, self.tenant).await?;
+        let value = self.mapping.value(record, "value");
+        let currency = self.mapping.value(record, "currency");
+        if let (Some(deal), Some(code), None) = (&existing, &currency, &value)
+            && !code.trim().eq_ignore_ascii_case(&deal.currency)
+        {
+            self.fail(
+                row,
+                format!(
+                    "currency: changing it from {} needs the value in the new currency too",
+                    deal.currency
+                ),
+            );
+            return Ok(());
+        }
         let input = DealInput {
             title,
             client_id: client,
-            value: self.mapping.value(record, "value"),
-            currency: self.mapping.value(record, "currency"),
+            value: value.or(base.value),
+            currency: currency.or(base.currency),
             owner_id: owner,
-            expected_close: self.mapping.value(record, "expected_close"),
-            source,
-            stage_id: stage.map(|s| s.id),
-            lost_reason: self.mapping.value(record, "lost_reason"),
-            notes: self.mapping.value(record, "notes"),
-            ..Default::default()
+            expected_close: self
+                .mapping
+                .value(record, "expected_close")
+                .or(base.expected_close),
+            source: source.or(base.source),
+            stage_id: stage.map(|s| s.id).or(base.stage_id),
+            lost_reason: self
+                .mapping
+                .value(record, "lost_reason")
+                .or(base.lost_reason),
+            notes: self.mapping.value(record, "notes").or(base.notes),
+            recurring_value: base.recurring_value,
+            recurring_period: base.recurring_period,
+            contacts: base.contacts,
         };
         let fields = match DealFields::parse(&input, &lists, &self.currency) {
             Ok(fields) => fields,
@@ -902,10 +936,6 @@ impl Importer<'_> {
         };
 
         let today = kith_domain::pipeline::today_in(&self.time_zone, chrono::Utc::now());
-        let existing = match &external_id {
-            Some(key) => deals::find_by_external_id(&mut tx, self.tenant, key).await?,
-            None => None,
-        };
         let saved = match &existing {
             Some(deal) => deals::update(
                 &mut tx,
@@ -942,6 +972,37 @@ impl Importer<'_> {
             self.committed(row, external_id.unwrap_or_default());
         }
         Ok(())
+    }
+
+    /// A stored deal as the input that would save it unchanged: the base a file row updates.
+    async fn current_input(
+        &self,
+        deal: &deals::Deal,
+        lists: &PickLists,
+    ) -> anyhow::Result<DealInput> {
+        let amount = |minor: i64| format_amount(minor, &deal.currency);
+        let contacts = deals::contacts_of(self.db, self.tenant, &[deal.id])
+            .await?
+            .remove(&deal.id)
+            .unwrap_or_default();
+        Ok(DealInput {
+            title: deal.title.clone(),
+            client_id: deal.client_id,
+            value: Some(amount(deal.value)),
+            recurring_value: deal.recurring_value.map(amount),
+            recurring_period: deal.recurring_period.clone(),
+            currency: Some(deal.currency.clone()),
+            owner_id: deal.owner_id,
+            expected_close: deal.expected_close.map(|d| d.to_string()),
+            source: lists.label(deal.source_id).map(str::to_owned),
+            stage_id: Some(deal.stage_id),
+            lost_reason: deal.lost_reason.clone(),
+            notes: deal.notes.clone(),
+            contacts: contacts
+                .into_iter()
+                .map(|c| (c.contact_id, c.role))
+                .collect(),
+        })
     }
 
     /// A user of the tenant named by email or by name.

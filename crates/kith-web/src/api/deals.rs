@@ -4,7 +4,7 @@
 //! "USD"` is USD 1,234.50). A change of `stage` goes through the same stage-change rule as the
 //! board and the forms: probability from the stage, close date stamped or cleared.
 
-use super::{MergePatch, check_known, etag, expected_version, paging, parse_json};
+use super::{MergePatch, check_known, etag, expected_version, new_currency, paging, parse_json};
 use crate::AppState;
 use crate::auth::{ApiUser, Identity};
 use crate::error::ApiError;
@@ -405,7 +405,8 @@ pub async fn update(
     let patch = MergePatch::read(&headers, &body, &current, current.version)?;
     let version = patch.version;
 
-    check_currency_change(&current, &patch.body)?;
+    let tenant = tenants::get(&state.db, me.tenant()).await?;
+    check_currency_change(&current, &patch.body, &tenant.currency)?;
     let fields = check(&state, &me, patch.apply(current.as_input())?).await?;
 
     let mut tx = state.db.begin().await?;
@@ -426,8 +427,13 @@ pub async fn update(
 
 /// Amounts are minor units of their currency: a new currency without new amounts would turn
 /// USD 1,234.50 into JPY 123,450. The change must bring the amounts it applies to.
-fn check_currency_change(current: &DealOut, patch: &serde_json::Value) -> Result<(), ApiError> {
-    let Some(currency) = patch.get("currency").and_then(|c| c.as_str()) else {
+/// A `null` or blank currency means the workspace's.
+fn check_currency_change(
+    current: &DealOut,
+    patch: &serde_json::Value,
+    tenant_currency: &str,
+) -> Result<(), ApiError> {
+    let Some(currency) = new_currency(patch, tenant_currency) else {
         return Ok(());
     };
     if currency.trim().eq_ignore_ascii_case(&current.currency) {

@@ -282,6 +282,20 @@ pub fn check_known(params: &Params, known: &[&str]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The currency a merge patch sets, if it names one: `null` or blank clears it to the
+/// workspace's. A value of another type is left for the field checks to refuse.
+pub(crate) fn new_currency<'a>(
+    patch: &'a serde_json::Value,
+    tenant_currency: &'a str,
+) -> Option<&'a str> {
+    match patch.get("currency")? {
+        serde_json::Value::Null => Some(tenant_currency),
+        serde_json::Value::String(code) if code.trim().is_empty() => Some(tenant_currency),
+        serde_json::Value::String(code) => Some(code.trim()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! `"1.5"`) and returned as text. Line figures and totals are computed by Kith and read-only:
 //! each line is rounded on its own, and optional lines are not counted.
 
-use super::{MergePatch, check_known, etag, expected_version, paging, parse_json};
+use super::{MergePatch, check_known, etag, expected_version, new_currency, paging, parse_json};
 use crate::AppState;
 use crate::auth::{ApiUser, Identity};
 use crate::error::ApiError;
@@ -204,7 +204,7 @@ pub struct QuoteIn {
     pub status: Option<String>,
     /// `YYYY-MM-DD`.
     pub valid_until: Option<String>,
-    /// ISO 4217; the workspace's currency when left out.
+    /// ISO 4217; when left out, the deal's currency, or else the workspace's.
     pub currency: Option<String>,
     pub notes: Option<String>,
     pub lines: Option<Vec<QuoteLineIn>>,
@@ -372,7 +372,17 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     me.may_write().map_err(ApiError::forbidden)?;
-    let fields = check(&state, &me, parse_json(&body)?).await?;
+    let mut body: QuoteIn = parse_json(&body)?;
+    let blank = body.currency.as_deref().is_none_or(|c| c.trim().is_empty());
+    if blank && let Some(deal) = body.deal {
+        // A quote for a deal is priced as the deal is; an unknown deal is refused below.
+        if let Ok(deal) =
+            kith_store::deals::get(&state.db, me.tenant(), kith_domain::DealId(deal)).await
+        {
+            body.currency = Some(deal.currency);
+        }
+    }
+    let fields = check(&state, &me, body).await?;
 
     let mut tx = state.db.begin().await?;
     let created = quotes::create(&mut tx, me.tenant(), &fields).await;
@@ -418,7 +428,8 @@ pub async fn update(
     let patch = MergePatch::read(&headers, &body, &current, current.version)?;
     let version = patch.version;
 
-    check_currency_change(&current, &patch.body)?;
+    let tenant = tenants::get(&state.db, me.tenant()).await?;
+    check_currency_change(&current, &patch.body, &tenant.currency)?;
     let fields = check(&state, &me, patch.apply(current.as_input())?).await?;
 
     let mut tx = state.db.begin().await?;
@@ -429,8 +440,13 @@ pub async fn update(
 
 /// Unit prices are minor units of the quote's currency: a new currency without new lines would
 /// turn USD 10.00 into JPY 1,000. The change must bring the lines, priced in the new currency.
-fn check_currency_change(current: &QuoteOut, patch: &serde_json::Value) -> Result<(), ApiError> {
-    let Some(currency) = patch.get("currency").and_then(|c| c.as_str()) else {
+/// A `null` or blank currency means the workspace's.
+fn check_currency_change(
+    current: &QuoteOut,
+    patch: &serde_json::Value,
+    tenant_currency: &str,
+) -> Result<(), ApiError> {
+    let Some(currency) = new_currency(patch, tenant_currency) else {
         return Ok(());
     };
     let unchanged = currency.trim().eq_ignore_ascii_case(&current.currency);

@@ -274,7 +274,12 @@ pub async fn move_deal(
         return render_with(status, &page);
     }
     let params = Params::from_query(Some(&back));
+    let refused = !notice.is_empty();
     let page = board_page(&state, &me, &params, notice).await?;
+    if refused {
+        // board.js swaps these in: the board as it is now, with the notice.
+        return render_with(status, &page);
+    }
     render(&page)
 }
 

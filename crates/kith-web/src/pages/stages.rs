@@ -63,8 +63,14 @@ struct StageRow {
 
 impl StagesPage {
     /// The stages a stage's deals can move to: every other one.
+    /// Where a stage's deals may go when it is deleted: the other stages of its kind, so that
+    /// a deletion never closes or reopens a deal.
     fn targets(&self, id: &i64) -> Vec<&StageRow> {
-        self.rows.iter().filter(|r| r.id != *id).collect()
+        let kind = self.rows.iter().find(|r| r.id == *id).map(|r| r.kind);
+        self.rows
+            .iter()
+            .filter(|r| r.id != *id && Some(r.kind) == kind)
+            .collect()
     }
 
     fn kinds(&self) -> [(&'static str, &'static str); 3] {

@@ -188,7 +188,7 @@ impl Reply {
 pub struct Client {
     router: Router,
     cookie: Option<String>,
-    csrf: Option<String>,
+    pub csrf: Option<String>,
     bearer: Option<String>,
 }
 

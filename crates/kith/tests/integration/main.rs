@@ -13,6 +13,7 @@ mod pages;
 mod pagination;
 mod people;
 mod pipeline;
+mod pipeline_review;
 mod quotes;
 mod search;
 mod security;

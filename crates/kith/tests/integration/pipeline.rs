@@ -814,6 +814,30 @@ async fn the_board_moves_deals_through_the_rule_and_refuses_stale_moves() {
     let after = deals::get(&app.db, tenant, id).await.expect("deal");
     assert_eq!(after, d);
 
+    // The same through htmx, as a drag or the card's menu sends it: 409 with the board as it
+    // is now (board.js swaps it in), and nothing changed.
+    let csrf = browser.csrf.clone().unwrap_or_default();
+    let stale = browser
+        .post_raw_form(
+            &format!("/crm/deals/{}/move", id.0),
+            &[
+                ("stage", &qualified.to_string()),
+                ("version", "1"),
+                ("return", ""),
+                ("csrf_token", &csrf),
+            ],
+            &[("HX-Request", "true")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.text.contains("was changed by someone else meanwhile"),
+        "{}",
+        stale.text
+    );
+    assert!(stale.text.contains(&format!(r#"id="column-head-{won}""#)));
+    assert_eq!(deals::get(&app.db, tenant, id).await.expect("deal"), d);
+
     // Back to open (cleared), into lost (today), won again a day later (the owner's zone moves
     // from Pago Pago, UTC−11, to Kiritimati, UTC+14).
     let move_to = async |browser: &mut crate::harness::Client, stage: i64, version: i64| {
