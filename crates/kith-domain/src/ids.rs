@@ -45,3 +45,7 @@ id_type!(
     /// A quote sent to a client, optionally linked to a deal.
     QuoteId
 );
+id_type!(
+    /// An activity: a call, meeting, email, note or task on the record.
+    ActivityId
+);

@@ -3,6 +3,7 @@
 //! Nothing here knows about HTTP or SQL. Every path that changes a record (forms, the JSON API,
 //! the CLI, importers) builds these types, so a rule written here holds everywhere.
 
+pub mod activity;
 pub mod client;
 pub mod contact;
 pub mod deal;
@@ -20,7 +21,7 @@ pub mod text;
 pub mod validation;
 
 pub use email::Email;
-pub use ids::{ClientId, ContactId, DealId, QuoteId, StageId, TenantId, UserId};
+pub use ids::{ActivityId, ClientId, ContactId, DealId, QuoteId, StageId, TenantId, UserId};
 pub use phone::Phone;
 pub use role::Role;
 pub use validation::{FieldError, Invalid};

@@ -10,14 +10,16 @@ pub enum ListKind {
     Lifecycle,
     Industry,
     DealSource,
+    ActivityType,
 }
 
 impl ListKind {
-    pub const ALL: [ListKind; 4] = [
+    pub const ALL: [ListKind; 5] = [
         ListKind::ClientType,
         ListKind::Lifecycle,
         ListKind::Industry,
         ListKind::DealSource,
+        ListKind::ActivityType,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -26,6 +28,7 @@ impl ListKind {
             ListKind::Lifecycle => "lifecycle",
             ListKind::Industry => "industry",
             ListKind::DealSource => "deal_source",
+            ListKind::ActivityType => "activity_type",
         }
     }
 
@@ -76,6 +79,17 @@ impl ListKind {
                 "Partner",
                 "Transcript capture",
                 "Import",
+            ],
+            ListKind::ActivityType => &[
+                "Call",
+                "Meeting",
+                "Email",
+                crate::activity::FOLLOW_UP_TYPE,
+                "QBR",
+                "Note",
+                "Task",
+                "Demo",
+                "Site visit",
             ],
         }
     }

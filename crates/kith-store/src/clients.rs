@@ -373,6 +373,7 @@ pub async fn delete(
         .and_where(Expr::col("client_id").eq(id.0))
         .to_owned();
     tx.execute(&detach_deals).await?;
+    crate::activities::detach(tx, tenant, "client_id", id.0).await?;
 
     let delete = Query::delete()
         .from_table("clients")

@@ -646,6 +646,8 @@ pub async fn delete(tx: &mut Tx, tenant: TenantId, id: DealId, version: Option<i
     }
     // Its quotes stay, without a deal.
     crate::quotes::unlink_deal(tx, tenant, id).await?;
+    // Its activities stay in the log, without a deal.
+    crate::activities::detach(tx, tenant, "deal_id", id.0).await?;
     let delete = Query::delete()
         .from_table("deals")
         .and_where(Expr::col("tenant_id").eq(tenant.0))

@@ -8,6 +8,7 @@
 //! Every function that touches tenant-owned rows takes a [`TenantId`](kith_domain::TenantId),
 //! and every such query filters on it.
 
+pub mod activities;
 pub mod clients;
 pub mod contacts;
 mod db;

@@ -62,6 +62,19 @@ const MIGRATIONS: &[(i64, &str, Source)] = &[
         "deal external id",
         Source::Shared(include_str!("../migrations/0007_deal_external_id.sql")),
     ),
+    (
+        8,
+        "activities",
+        Source::Shared(include_str!("../migrations/0008_activities.sql")),
+    ),
+    (
+        9,
+        "activity search",
+        Source::PerBackend {
+            sqlite: include_str!("../migrations/0009_activity_search.sqlite.sql"),
+            postgres: include_str!("../migrations/0009_activity_search.postgres.sql"),
+        },
+    ),
 ];
 
 /// Fills in a shared migration's placeholders for `backend`.

@@ -149,6 +149,7 @@ pub async fn delete(tx: &mut Tx, tenant: TenantId, id: i64) -> Result<()> {
         Some(ListKind::ClientType) => ("clients", "type_id", "client(s)"),
         Some(ListKind::Lifecycle) => ("clients", "lifecycle_id", "client(s)"),
         Some(ListKind::DealSource) => ("deals", "source_id", "deal(s)"),
+        Some(ListKind::ActivityType) => ("activities", "type_id", "activities"),
         _ => ("clients", "industry_id", "client(s)"),
     };
     let used = Query::select()

@@ -11,6 +11,7 @@ pub enum Searchable {
     Clients,
     Contacts,
     Deals,
+    Activities,
 }
 
 impl Searchable {
@@ -19,6 +20,7 @@ impl Searchable {
             Searchable::Clients => "clients",
             Searchable::Contacts => "contacts",
             Searchable::Deals => "deals",
+            Searchable::Activities => "activities",
         }
     }
 
@@ -28,6 +30,7 @@ impl Searchable {
             Searchable::Clients => "clients_fts",
             Searchable::Contacts => "contacts_fts",
             Searchable::Deals => "deals_fts",
+            Searchable::Activities => "activities_fts",
         }
     }
 }

@@ -259,7 +259,7 @@ pub async fn remove(tx: &mut Tx, tenant: TenantId, id: UserId) -> Result<()> {
         ));
     }
     // What they owned stays, with no owner.
-    for table in ["clients", "contacts", "deals"] {
+    for table in ["clients", "contacts", "deals", "activities"] {
         let unown = Query::update()
             .table(table)
             .value("owner_id", Option::<i64>::None)
@@ -270,7 +270,15 @@ pub async fn remove(tx: &mut Tx, tenant: TenantId, id: UserId) -> Result<()> {
             .to_owned();
         tx.execute(&unown).await?;
     }
-    // Sessions, tokens and the login directory entry go by ON DELETE CASCADE.
+    // Who completed an activity is history, but the user is gone.
+    let uncomplete = Query::update()
+        .table("activities")
+        .value("completed_by", Option::<i64>::None)
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("completed_by").eq(id.0))
+        .to_owned();
+    tx.execute(&uncomplete).await?;
+    // Sessions, tokens, calendar feeds and the login directory entry go by ON DELETE CASCADE.
     let delete = Query::delete()
         .from_table("users")
         .and_where(Expr::col("tenant_id").eq(tenant.0))

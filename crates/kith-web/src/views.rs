@@ -175,7 +175,7 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn times_use_the_offset_of_their_own_instant() {
+    fn c15_times_use_the_offset_of_their_own_instant() {
         let rome: Tz = "Europe/Rome".parse().expect("zone");
         let may = Utc
             .with_ymd_and_hms(2025, 5, 18, 8, 0, 0)
@@ -187,6 +187,14 @@ mod tests {
             .expect("valid");
         assert_eq!(local_time(&may, rome), "18 May 2025, 10:00 CEST");
         assert_eq!(local_time(&december, rome), "1 Dec 2025, 10:00 CET");
+
+        // UTC+11 in October: the next day, not the one after.
+        let sydney: Tz = "Australia/Sydney".parse().expect("zone");
+        let october = Utc
+            .with_ymd_and_hms(2025, 10, 28, 15, 30, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(local_time(&october, sydney), "29 Oct 2025, 02:30 AEDT");
     }
 
     #[test]

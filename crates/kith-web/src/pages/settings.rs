@@ -40,6 +40,7 @@ impl SettingsPage {
             ("lifecycle", "Lifecycle stages"),
             ("industry", "Industries"),
             ("deal_source", "Deal sources"),
+            ("activity_type", "Activity types"),
         ]
     }
 

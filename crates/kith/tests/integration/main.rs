@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod activities;
 mod api_clients;
 mod api_contacts;
 mod broad_search;
