@@ -159,6 +159,16 @@ fn routes() -> Routes {
         .get("/api/v1/contacts/{id}", api::contacts::get)
         .patch("/api/v1/contacts/{id}", api::contacts::update)
         .delete("/api/v1/contacts/{id}", api::contacts::delete)
+        .get("/api/v1/activities", api::activities::list)
+        .post("/api/v1/activities", api::activities::create)
+        .get("/api/v1/activities/{id}", api::activities::get)
+        .patch("/api/v1/activities/{id}", api::activities::update)
+        .delete("/api/v1/activities/{id}", api::activities::delete)
+        .post(
+            "/api/v1/activities/{id}/complete",
+            api::activities::complete,
+        )
+        .post("/api/v1/activities/{id}/reopen", api::activities::reopen)
         .get("/api/v1/deals", api::deals::list)
         .post("/api/v1/deals", api::deals::create)
         .post("/api/v1/deals/bulk-stage", api::deals::bulk_stage)

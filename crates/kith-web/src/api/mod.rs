@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Lists return `{"items", "total", "next_cursor"}`; errors are
 //! RFC 9457 problem details naming the field; updates name the version they started from.
 
+pub mod activities;
 pub mod clients;
 pub mod contacts;
 pub mod deals;
@@ -158,9 +159,22 @@ pub async fn problems(
 
 /// Reads `sort`, `limit` and `cursor`.
 pub fn paging(params: &Params, sorts: &[SortColumn]) -> Result<(Sort, Paging), ApiError> {
+    paging_from(params, sorts, None)
+}
+
+/// Like [`paging`], for a list whose order without `sort` is `default` rather than its first
+/// column ascending.
+pub fn paging_from(
+    params: &Params,
+    sorts: &[SortColumn],
+    default: Option<Sort>,
+) -> Result<(Sort, Paging), ApiError> {
     let searching = params.get("search").is_some_and(|s| !s.trim().is_empty());
-    let sort = Sort::parse(params.get("sort"), sorts, searching)
-        .map_err(|m| ApiError::bad_field("sort", m))?;
+    let chosen = params.get("sort").filter(|s| !s.trim().is_empty());
+    let sort = match (chosen, default) {
+        (None, Some(default)) => default,
+        _ => Sort::parse(chosen, sorts, searching).map_err(|m| ApiError::bad_field("sort", m))?,
+    };
     let limit = match params.get("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<u64>() {

@@ -6,12 +6,14 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kith API", version = "1", description = "Clients, contacts, deals, the pipeline board, stages, quotes and search of one Kith workspace. \
+    info(title = "Kith API", version = "1", description = "Clients, contacts, activities, deals, the pipeline board, stages, quotes and search of one Kith workspace. \
         Authenticate with `Authorization: Bearer <token>` (Settings → API tokens, or `kith token create`). \
         Errors are RFC 9457 problem details; updates need the record's ETag in `If-Match` (or `version` in the body)."),
     paths(
         super::clients::list, super::clients::create, super::clients::get, super::clients::update, super::clients::delete,
         super::contacts::list, super::contacts::create, super::contacts::get, super::contacts::update, super::contacts::delete,
+        super::activities::list, super::activities::create, super::activities::get, super::activities::update,
+        super::activities::delete, super::activities::complete, super::activities::reopen,
         super::deals::list, super::deals::create, super::deals::get, super::deals::update, super::deals::delete,
         super::deals::board, super::deals::bulk_stage,
         super::forecast::forecast,

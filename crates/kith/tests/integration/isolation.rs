@@ -10,6 +10,7 @@ const SECRET_CLIENT: &str = "Bravo Secretco";
 const SECRET_CONTACT: &str = "Zed Secretperson";
 const SECRET_EMAIL: &str = "zed.secret@bravo.example";
 const SECRET_DEAL: &str = "Bravo Secretdeal";
+const SECRET_ACTIVITY: &str = "Bravo Secretcall";
 
 /// Ids of tenant B's records, one per kind of `{id}` a route can take.
 struct Foreign {
@@ -21,6 +22,7 @@ struct Foreign {
     stage: i64,
     deal: i64,
     quote: i64,
+    activity: i64,
 }
 
 async fn tenant_b(app: &TestApp) -> Foreign {
@@ -51,6 +53,11 @@ async fn tenant_b(app: &TestApp) -> Foreign {
         .await;
     assert_eq!(quote.status, StatusCode::CREATED, "{}", quote.text);
     let quote = quote.json()["id"].as_i64().expect("id");
+    let activity = api
+        .json(Method::POST, "/api/v1/activities", &json!({"type": "Call", "subject": SECRET_ACTIVITY, "client": client, "deal": deal, "contacts": [contact], "due_date": "2030-01-01"}), &[])
+        .await;
+    assert_eq!(activity.status, StatusCode::CREATED, "{}", activity.text);
+    let activity = activity.json()["id"].as_i64().expect("id");
 
     let tenant = kith_store::tenants::find_by_name(&app.db, "Bravo")
         .await
@@ -82,6 +89,7 @@ async fn tenant_b(app: &TestApp) -> Foreign {
         stage: stages[0].id,
         deal,
         quote,
+        activity,
     }
 }
 
@@ -104,6 +112,9 @@ fn aimed_at(pattern: &str, foreign: &Foreign) -> Option<String> {
         foreign.deal
     } else if pattern.starts_with("/api/v1/quotes/") || pattern.starts_with("/crm/quotes/") {
         foreign.quote
+    } else if pattern.starts_with("/api/v1/activities/") || pattern.starts_with("/crm/activities/")
+    {
+        foreign.activity
     } else if pattern.starts_with("/api/v1/stages/") || pattern.starts_with("/settings/stages/") {
         foreign.stage
     } else if pattern.starts_with("/assets/") {
@@ -175,7 +186,13 @@ async fn every_route_hides_another_tenants_records() {
                 reply.text
             );
         }
-        for secret in [SECRET_CLIENT, SECRET_CONTACT, SECRET_EMAIL, SECRET_DEAL] {
+        for secret in [
+            SECRET_CLIENT,
+            SECRET_CONTACT,
+            SECRET_EMAIL,
+            SECRET_DEAL,
+            SECRET_ACTIVITY,
+        ] {
             assert!(
                 !reply.text.contains(secret),
                 "{} {path} shows tenant B's {secret}",
@@ -215,6 +232,8 @@ async fn every_route_hides_another_tenants_records() {
         "/api/v1/pipeline/board",
         "/api/v1/pipeline/forecast",
         "/api/v1/quotes",
+        "/api/v1/activities?search=secretcall",
+        "/api/v1/activities?status=upcoming",
     ] {
         let reply = api.get(path).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
@@ -237,6 +256,9 @@ async fn every_route_hides_another_tenants_records() {
     for path in [
         format!("/api/v1/quotes?client={}", foreign.client),
         format!("/api/v1/quotes?deal={}", foreign.deal),
+        format!("/api/v1/activities?client={}", foreign.client),
+        format!("/api/v1/activities?contact={}", foreign.contact),
+        format!("/api/v1/activities?deal={}", foreign.deal),
     ] {
         assert_eq!(api.get(&path).await.json()["total"], 0, "{path}");
     }
