@@ -3,10 +3,6 @@
 //! Which day an activity falls on depends on the viewer's time zone, so every filter by day
 //! takes a [`Viewer`] and turns it into bounds through the domain's [`DayRange::window`].
 
-// TODO(#4): storage only so far: `/api/v1/activities`, the `/crm/activities` page, timelines on
-// the client, contact and deal pages, "My follow-ups" on home, the iCalendar feed (its table,
-// `calendar_feeds`, exists) and the 2,000,000-activity benchmark are still to come.
-
 use crate::page::{Cursor, Page, Paging, Sort, SortColumn, SortValue, Total};
 use crate::search::{Search, Searchable};
 use crate::{Db, Result, StoreError, Tx, now};
@@ -366,6 +362,29 @@ async fn contacts_of(db: &Db, tenant: TenantId, ids: &[i64]) -> Result<HashMap<i
         by_activity.entry(activity).or_default().push(contact);
     }
     Ok(by_activity)
+}
+
+/// `owner`'s open activities from `since` on, soonest first, at most `limit`: what their
+/// calendar feed lists.
+pub async fn open_for(
+    db: &Db,
+    tenant: TenantId,
+    owner: UserId,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Activity>> {
+    let mut query = scoped(tenant);
+    select_columns(&mut query);
+    query
+        .and_where(Expr::col(("activities", "owner_id")).eq(owner.0))
+        .and_where(Expr::col(("activities", "completed_at")).is_null())
+        .and_where(Expr::col(("activities", "sort_at")).gte(since))
+        .order_by(("activities", "sort_at"), Order::Asc)
+        .order_by(("activities", "id"), Order::Asc)
+        .limit(limit);
+    let mut rows: Vec<Activity> = db.fetch_all(&query).await?;
+    fill_in(db, tenant, &mut rows).await?;
+    Ok(rows)
 }
 
 /// One activity of `tenant`; another tenant's is [`StoreError::NotFound`].

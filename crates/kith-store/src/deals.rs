@@ -349,6 +349,48 @@ pub async fn history_of(db: &Db, tenant: TenantId, id: DealId) -> Result<Vec<Sta
     db.fetch_all(&query).await
 }
 
+/// A stage change of one of a client's deals, for the client's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClientStageChange {
+    pub deal_id: i64,
+    pub deal_title: String,
+    pub from_stage_name: Option<String>,
+    pub to_stage_name: String,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: Option<i64>,
+}
+
+/// The newest `limit` stage changes of a client's deals, newest first.
+pub async fn stage_changes_of_client(
+    db: &Db,
+    tenant: TenantId,
+    client: i64,
+    limit: u64,
+) -> Result<Vec<ClientStageChange>> {
+    let query = Query::select()
+        .column(("deal_stage_changes", "deal_id"))
+        .expr_as(Expr::col(("deals", "title")), "deal_title")
+        .columns([
+            ("deal_stage_changes", "from_stage_name"),
+            ("deal_stage_changes", "to_stage_name"),
+            ("deal_stage_changes", "changed_at"),
+            ("deal_stage_changes", "changed_by"),
+        ])
+        .from("deal_stage_changes")
+        .inner_join(
+            "deals",
+            Expr::col(("deals", "tenant_id"))
+                .equals(("deal_stage_changes", "tenant_id"))
+                .and(Expr::col(("deals", "id")).equals(("deal_stage_changes", "deal_id"))),
+        )
+        .and_where(Expr::col(("deal_stage_changes", "tenant_id")).eq(tenant.0))
+        .and_where(Expr::col(("deals", "client_id")).eq(client))
+        .order_by(("deal_stage_changes", "id"), Order::Desc)
+        .limit(limit)
+        .to_owned();
+    db.fetch_all(&query).await
+}
+
 /// The deal an import knows by `external_id`, if any.
 pub async fn find_by_external_id(
     tx: &mut Tx,

@@ -9,6 +9,7 @@
 //! and every such query filters on it.
 
 pub mod activities;
+pub mod calendar_feeds;
 pub mod clients;
 pub mod contacts;
 mod db;

@@ -2,9 +2,11 @@
 //! same parameters with the same meaning.
 
 use crate::params::Params;
+use kith_domain::activity::Status;
 use kith_domain::contact::{Channel, ContactType};
 use kith_domain::picklist::{ListKind, PickLists};
 use kith_domain::{FieldError, TenantId};
+use kith_store::activities::ActivityFilter;
 use kith_store::clients::ClientFilter;
 use kith_store::contacts::ContactFilter;
 use kith_store::{Db, tags, users};
@@ -113,4 +115,39 @@ async fn tag_ids(
         .await
         .map(Some)
         .map_err(|e| FieldError::new("tag", format!("could not be looked up: {e}")))
+}
+
+/// Reads the activity filters: `search`, `type` (label), `owner`, `client`, `contact` and
+/// `deal` (ids), `status` (open, completed, due_today, overdue, upcoming) and the day range
+/// `from`–`to` (`YYYY-MM-DD`, the viewer's days).
+pub fn activities(params: &Params, lists: &PickLists) -> Result<ActivityFilter, FieldError> {
+    let given = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
+    let id = |name: &str| params.id(name).map_err(|m| FieldError::new(name, m));
+    let date = |name: &str| {
+        kith_domain::activity::parse_date(given(name)).map_err(|m| FieldError::new(name, m))
+    };
+    let status = match given("status") {
+        None => None,
+        Some(raw) => Some(Status::parse(raw).map_err(|m| FieldError::new("status", m))?),
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(FieldError::new(
+            "to",
+            format!("{to} is before from ({from})"),
+        ));
+    }
+    Ok(ActivityFilter {
+        search: given("search").map(str::to_owned),
+        type_id: label(lists, ListKind::ActivityType, "type", params)?,
+        owner_id: id("owner")?,
+        client_id: id("client")?,
+        contact_id: id("contact")?,
+        deal_id: id("deal")?,
+        status,
+        from,
+        to,
+    })
 }

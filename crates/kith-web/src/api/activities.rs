@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use kith_domain::ActivityId;
-use kith_domain::activity::{ActivityFields, ActivityInput, FOLLOW_UP_TYPE, Status, parse_date};
+use kith_domain::activity::{ActivityFields, ActivityInput, FOLLOW_UP_TYPE, parse_date};
 use kith_domain::picklist::{ListKind, PickLists};
 use kith_store::activities::{self, Activity, ActivityFilter, FollowUp, Viewer};
 use kith_store::{StoreError, picklists};
@@ -254,49 +254,7 @@ pub const FILTER_PARAMS: [&str; 9] = [
 
 /// Reads the activity filters from query parameters, naming the one that is wrong.
 pub fn filter(params: &Params, lists: &PickLists) -> Result<ActivityFilter, ApiError> {
-    let given = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
-    let id = |name: &str| -> Result<Option<i64>, ApiError> {
-        match given(name) {
-            None => Ok(None),
-            Some(raw) => raw
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| ApiError::bad_field(name, "must be an id")),
-        }
-    };
-    let date = |name: &str| parse_date(given(name)).map_err(|m| ApiError::bad_field(name, m));
-    let type_id = match given("type") {
-        None => None,
-        Some(label) => Some(
-            lists
-                .resolve(ListKind::ActivityType, label)
-                .map_err(|m| ApiError::bad_field("type", m))?,
-        ),
-    };
-    let status = match given("status") {
-        None => None,
-        Some(raw) => Some(Status::parse(raw).map_err(|m| ApiError::bad_field("status", m))?),
-    };
-    let (from, to) = (date("from")?, date("to")?);
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(ApiError::bad_field(
-            "to",
-            format!("{to} is before from ({from})"),
-        ));
-    }
-    Ok(ActivityFilter {
-        search: given("search").map(str::to_owned),
-        type_id,
-        owner_id: id("owner")?,
-        client_id: id("client")?,
-        contact_id: id("contact")?,
-        deal_id: id("deal")?,
-        status,
-        from,
-        to,
-    })
+    crate::filters::activities(params, lists).map_err(|e| ApiError::bad_field(&e.field, e.message))
 }
 
 /// The signed-in user as a viewer of the log: their zone and their today.

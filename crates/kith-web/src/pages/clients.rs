@@ -500,6 +500,7 @@ struct ContactRow {
 #[template(path = "clients/show.html")]
 struct ShowPage {
     layout: Layout,
+    timeline: super::timeline::Timeline,
     client: Client,
     industry: String,
     lifecycle: String,
@@ -575,7 +576,9 @@ pub async fn show(
         .collect();
 
     let layout = Layout::new(&me, "clients");
+    let timeline = super::timeline::of(&state, &me, super::timeline::Subject::Client(id)).await?;
     let page = ShowPage {
+        timeline,
         industry: lists
             .label(client.industry_id)
             .unwrap_or_default()

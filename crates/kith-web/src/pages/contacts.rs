@@ -544,6 +544,7 @@ struct ConsentRow {
 #[template(path = "contacts/show.html")]
 struct ShowPage {
     layout: Layout,
+    timeline: super::timeline::Timeline,
     contact: Contact,
     phones: Vec<ContactPhone>,
     tags: Vec<String>,
@@ -579,7 +580,9 @@ pub async fn show(
         .and_then(|o| users.iter().find(|u| u.id == o))
         .map(|u| u.name.clone())
         .unwrap_or_default();
+    let timeline = super::timeline::of(&state, &me, super::timeline::Subject::Contact(id)).await?;
     let page = ShowPage {
+        timeline,
         created: layout.time(&contact.created_at),
         updated: layout.time(&contact.updated_at),
         phones,

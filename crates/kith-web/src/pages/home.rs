@@ -1,19 +1,23 @@
 //! The home page: a short overview of the workspace.
 
+use super::activities::ActivityRow;
 use super::render;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
-use crate::views::Layout;
+use crate::views::{Layout, url_with};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use chrono::Days;
+use kith_domain::activity::Status;
 use kith_domain::money::{CurrencyTotals, format_money};
+use kith_store::activities::{self, ActivityFilter};
 use kith_store::clients::{self, ClientFilter};
 use kith_store::contacts::{self, ContactFilter};
 use kith_store::deals::{self, DealFilter};
-use kith_store::page::{Paging, Sort};
-use kith_store::stages;
+use kith_store::page::{Paging, Sort, Total};
+use kith_store::{picklists, stages, users};
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -26,6 +30,17 @@ struct HomePage {
     /// My open deals per currency: code, count, total, weighted total.
     my_pipeline: Vec<(String, i64, String, String)>,
     my_id: i64,
+    follow_ups: Vec<FollowUps>,
+}
+
+/// One part of "My follow-ups": my open activities overdue, due today or in the next week.
+struct FollowUps {
+    title: &'static str,
+    key: &'static str,
+    rows: Vec<ActivityRow>,
+    total: Total,
+    /// The whole list, filtered the same way.
+    link: String,
 }
 
 pub async fn show(
@@ -64,9 +79,10 @@ pub async fn show(
     )
     .await?;
 
-    // TODO(#4): "My follow-ups" (overdue, today, next 7 days) belongs here once activities exist.
     let my_pipeline = my_open_deals(&state, &me).await?;
+    let follow_ups = my_follow_ups(&state, &me).await?;
     let page = HomePage {
+        follow_ups,
         my_pipeline,
         my_id: me.user_id().0,
         client_total: found_clients.page.total.count,
@@ -86,6 +102,73 @@ pub async fn show(
         layout,
     };
     render(&page)
+}
+
+/// Shown per part of "My follow-ups"; the rest are one link away.
+const FOLLOW_UPS_SHOWN: u64 = 10;
+
+/// The signed-in user's open activities: overdue, due today, and due in the next 7 days, in
+/// their own time zone.
+async fn my_follow_ups(
+    state: &AppState,
+    me: &crate::auth::Identity,
+) -> Result<Vec<FollowUps>, PageError> {
+    let tenant = me.tenant();
+    let viewer = super::activities::viewer(me);
+    let lists = picklists::load(&state.db, tenant).await?;
+    let people = users::list(&state.db, tenant).await?;
+    let week = viewer.today.checked_add_days(Days::new(7));
+    let parts = [
+        ("Overdue", "overdue", Status::Overdue, None),
+        ("Today", "due_today", Status::DueToday, None),
+        ("Next 7 days", "upcoming", Status::Upcoming, week),
+    ];
+
+    let mut follow_ups = Vec::with_capacity(parts.len());
+    for (title, key, status, to) in parts {
+        let filter = ActivityFilter {
+            owner_id: Some(me.user_id().0),
+            status: Some(status),
+            to,
+            ..Default::default()
+        };
+        let found = activities::list(
+            &state.db,
+            tenant,
+            &filter,
+            &viewer,
+            &Sort {
+                column: activities::SORTS[0],
+                descending: false,
+            },
+            &Paging::Numbered {
+                page: 1,
+                per_page: FOLLOW_UPS_SHOWN,
+            },
+        )
+        .await?;
+        let mut pairs = vec![
+            ("owner", me.user_id().0.to_string()),
+            ("status", key.to_owned()),
+            ("sort", "when".to_owned()),
+        ];
+        if let Some(to) = to {
+            pairs.push(("to", to.to_string()));
+        }
+        follow_ups.push(FollowUps {
+            title,
+            key,
+            rows: found
+                .page
+                .items
+                .iter()
+                .map(|a| ActivityRow::new(a, &lists, &people, &viewer))
+                .collect(),
+            total: found.page.total,
+            link: url_with("/crm/activities", &pairs),
+        });
+    }
+    Ok(follow_ups)
 }
 
 /// The signed-in user's open deals per currency, summed from the board's own figures.

@@ -1,5 +1,7 @@
 //! The HTML pages. Each module holds the handlers of one area; templates live in `templates/`.
 
+pub mod activities;
+pub mod calendar;
 pub mod clients;
 pub mod contacts;
 pub mod deal_filters;
@@ -14,6 +16,7 @@ pub mod search;
 pub mod settings;
 pub mod setup;
 pub mod stages;
+pub mod timeline;
 
 use crate::error::PageError;
 use askama::Template;

@@ -293,6 +293,7 @@ struct ContactLine {
 #[template(path = "pipeline/deal.html")]
 struct DealPage {
     layout: Layout,
+    timeline: super::timeline::Timeline,
     deal: Deal,
     stage: String,
     stages: Vec<Stage>,
@@ -363,7 +364,9 @@ pub async fn show(
         _ => String::new(),
     };
 
+    let timeline = super::timeline::of(&state, &me, super::timeline::Subject::Deal(id)).await?;
     let page = DealPage {
+        timeline,
         stage: stages
             .iter()
             .find(|s| s.id == deal.stage_id)

@@ -20,7 +20,7 @@ use kith_store::{StoreError, picklists};
 
 #[derive(Template)]
 #[template(path = "settings.html")]
-struct SettingsPage {
+pub(crate) struct SettingsPage {
     layout: Layout,
     name: String,
     time_zone: String,
@@ -31,6 +31,10 @@ struct SettingsPage {
     errors: Errors,
     roles: Vec<&'static str>,
     current_user_id: i64,
+    /// When the user's calendar feed was made; empty without one.
+    feed_made: String,
+    /// A feed address just made, shown this once.
+    pub(crate) new_feed_url: String,
 }
 
 impl SettingsPage {
@@ -59,7 +63,7 @@ struct TokenRow {
     last_used: String,
 }
 
-async fn page(
+pub(crate) async fn page(
     state: &AppState,
     me: &Identity,
     new_token: String,
@@ -103,6 +107,10 @@ async fn page(
         errors,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
         current_user_id: me.user.id,
+        feed_made: super::calendar::made_at(state, me)
+            .await?
+            .unwrap_or_default(),
+        new_feed_url: String::new(),
     })
 }
 
