@@ -221,3 +221,62 @@ test('a deal dragged into a won stage gets a close date and both columns\' total
   assert.deepEqual(consoleErrors, [], 'no console errors (a CSP violation would show here)');
   await page.close();
 });
+
+test('a call logged on a client and completed with a follow-up for tomorrow shows under My follow-ups', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const consoleErrors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  await page.goto(`${base}/login`);
+  await page.fill('#email', 'jordan@northwind.example');
+  await page.fill('#password', 'correct horse battery');
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}/`);
+
+  // From the client's page: log a call, still to do.
+  await page.goto(`${base}/crm/clients`);
+  await page.click('text=Contoso Clinic');
+  await page.waitForURL(/\/crm\/clients\/\d+$/);
+  await page.click('#timeline >> text=Log activity');
+  await page.waitForURL(/\/crm\/activities\/new\?client=\d+$/);
+  assert.match(await page.inputValue('#client'), /^Contoso Clinic \(#\d+\)$/);
+  await page.selectOption('#type', 'Call');
+  await page.fill('#subject', 'Renewal check-in call');
+  await page.fill('#outcome', 'Wants a quote for more seats');
+  await page.screenshot({ path: join(shots, '11-activity-form.png'), fullPage: true });
+  await page.click('button.primary');
+  await page.waitForURL(/\/crm\/activities\/\d+$/);
+  assert.equal(await page.textContent('h1'), 'Renewal check-in call');
+  assert.match(await page.textContent('#activity-status'), /Completed/);
+
+  // Reopen it, then complete it with the suggested follow-up: tomorrow in the user's zone.
+  await page.click('button:has-text("Reopen")');
+  await page.waitForSelector('#complete-form');
+  const tomorrow = await page.inputValue('#follow_up_date');
+  assert.match(tomorrow, /^\d{4}-\d{2}-\d{2}$/);
+  await page.screenshot({ path: join(shots, '12-activity-complete.png'), fullPage: true });
+  await page.click('#complete-form button[type=submit]');
+  await page.waitForURL(/\/crm\/activities\/\d+$/);
+  assert.equal(await page.textContent('h1'), 'Follow-up: Renewal check-in call');
+  assert.match(await page.textContent('#activity-status'), /Upcoming/);
+
+  // Home: the follow-up is under "Next 7 days".
+  await page.click('nav >> text=Home');
+  await page.waitForURL(`${base}/`);
+  const week = page.locator('#follow-ups-upcoming');
+  assert.match(await week.textContent(), /Follow-up: Renewal check-in call/);
+  const [year, month, day] = tomorrow.split('-').map(Number);
+  const shown = new Date(Date.UTC(year, month - 1, day)).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  assert.match(await week.textContent(), new RegExp(`due ${shown}`));
+  await page.screenshot({ path: join(shots, '13-my-follow-ups.png'), fullPage: true });
+
+  // The client's timeline lists both, newest first.
+  await page.goto(`${base}/crm/clients`);
+  await page.click('text=Contoso Clinic');
+  const timeline = await page.textContent('#timeline');
+  assert.ok(timeline.indexOf('Follow-up: Renewal check-in call') < timeline.indexOf('Renewal check-in call', timeline.indexOf('Follow-up: Renewal check-in call') + 30), timeline);
+
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
