@@ -144,10 +144,20 @@ impl FormValues {
             recurring_value: optional(&self.recurring_value),
             recurring_period: optional(&self.recurring_period),
             currency: optional(&self.currency),
-            owner_id: self.owner.trim().parse().ok(),
+            owner_id: chosen_id(
+                &self.owner,
+                "owner",
+                "choose a user from the list",
+                &mut problems,
+            ),
             expected_close: optional(&self.expected_close),
             source: optional(&self.source),
-            stage_id: self.stage.trim().parse().ok(),
+            stage_id: chosen_id(
+                &self.stage,
+                "stage",
+                "choose a stage from the list",
+                &mut problems,
+            ),
             lost_reason: optional(&self.lost_reason),
             notes: optional(&self.notes),
             contacts,
@@ -200,6 +210,27 @@ impl FormValues {
             }
         }
         (found, problems)
+    }
+}
+
+/// The id a menu sent: none when blank, an error for the field when it is not a number (a
+/// hand-made or stale form), never silently dropped.
+fn chosen_id(
+    typed: &str,
+    field: &str,
+    message: &str,
+    problems: &mut Vec<FieldError>,
+) -> Option<i64> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return None;
+    }
+    match typed.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            problems.push(FieldError::new(field, message));
+            None
+        }
     }
 }
 

@@ -339,3 +339,45 @@ async fn deleting_a_stage_never_closes_or_reopens_its_deals() {
         stages.len()
     );
 }
+
+#[tokio::test]
+async fn the_deal_form_names_a_stage_or_owner_it_cannot_read() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let mut browser = app.signed_in("owner@acme.example").await;
+    let refused = browser
+        .post_form(
+            "/crm/deals",
+            &[("title", "Hand-made"), ("stage", "abc"), ("owner", "xyz")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("choose a stage from the list"),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("choose a user from the list"),
+        "{}",
+        refused.text
+    );
+    let none = deals::list(
+        &app.db,
+        tenant,
+        &deals::DealFilter::default(),
+        &kith_store::page::Sort::default_for(&deals::SORTS, false),
+        &kith_store::page::Paging::After {
+            cursor: None,
+            limit: 10,
+        },
+    )
+    .await
+    .expect("list");
+    assert_eq!(none.page.total.count, 0, "nothing was saved");
+}
