@@ -84,6 +84,8 @@ pub struct DealInput {
     /// A label from the tenant's deal source list.
     pub source: Option<String>,
     pub stage_id: Option<i64>,
+    // TODO(#3): a lost reason is accepted on a deal in an open or won stage; leaving a lost
+    // stage clears it, but nothing refuses one typed for an open deal.
     pub lost_reason: Option<String>,
     pub notes: Option<String>,
     /// Contact id and the role the contact plays in this deal.
