@@ -51,6 +51,16 @@ pub async fn run(db: &Db, email: &str, password: &str) -> anyhow::Result<()> {
 
     let loaded = load(db, id).await?;
     print!("{loaded}");
+    let owner = users::find_for_login(db, email)
+        .await?
+        .map(|(user, _)| kith_domain::UserId(user.id))
+        .context("the demo owner was just created")?;
+    let now = Utc::now();
+    let today = today_in(&tenant.time_zone, now);
+    let logged = crate::demo_activities::load(db, id, owner, today, now).await?;
+    println!(
+        "\nActivities (generated): {logged} on the first clients, with your follow-ups around today."
+    );
     if loaded.stopped() {
         bail!("the demo data did not load completely");
     }

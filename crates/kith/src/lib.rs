@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_activities;
 pub mod import;
 mod logging;
 pub mod serve;

@@ -330,3 +330,63 @@ async fn the_demo_pipeline_loads_every_deal_in_the_stage_its_flags_say() {
     .await;
     assert_eq!(totals, direct);
 }
+
+#[tokio::test]
+async fn the_demo_gives_the_owner_follow_ups_overdue_today_and_coming_up() {
+    use kith_domain::activity::Status;
+    use kith_store::activities::{self, ActivityFilter, Viewer};
+
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Demo", "owner@demo.example").await;
+    import::run(&app.db, tenant, Entity::Clients, ACCOUNTS.as_bytes())
+        .await
+        .expect("accounts import");
+    let (owner, _) = kith_store::users::find_for_login(&app.db, "owner@demo.example")
+        .await
+        .expect("lookup")
+        .expect("owner");
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
+    let added =
+        kith::demo_activities::load(&app.db, tenant, kith_domain::UserId(owner.id), today, now)
+            .await
+            .expect("activities load");
+    assert_eq!(added, 160, "40 clients × 3 done + 1 open");
+
+    let viewer = Viewer {
+        zone: chrono_tz::Tz::UTC,
+        today,
+    };
+    let count = async |status| {
+        let filter = ActivityFilter {
+            owner_id: Some(owner.id),
+            status: Some(status),
+            ..Default::default()
+        };
+        activities::list(
+            &app.db,
+            tenant,
+            &filter,
+            &viewer,
+            &activities::default_sort(),
+            &kith_store::page::Paging::After {
+                cursor: None,
+                limit: 1,
+            },
+        )
+        .await
+        .expect("list")
+        .page
+        .total
+        .count
+    };
+    assert_eq!(count(Status::Completed).await, 120);
+    assert_eq!(
+        (
+            count(Status::Overdue).await,
+            count(Status::DueToday).await,
+            count(Status::Upcoming).await
+        ),
+        (14, 13, 13)
+    );
+}
