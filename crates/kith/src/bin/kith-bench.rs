@@ -14,20 +14,23 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
 use clap::Parser;
+use kith_domain::activity::Schedule;
 use kith_domain::deal::{DealFields, DealInput};
 use kith_domain::picklist::ListKind;
 use kith_domain::search::{document, fold};
 use kith_domain::tenant::NewTenant;
 use kith_domain::{Email, Role, TenantId, UserId};
 use kith_store::users::NewUser;
-use kith_store::{Db, migrations, now, picklists, tenants, users};
+use kith_store::{Db, Tx, migrations, now, picklists, tenants, users};
 use kith_web::{AppState, WebConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_query::{Expr, ExprTrait, Query};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -53,9 +56,12 @@ struct Args {
     reuse: bool,
     /// `lists`: the client list and contact search over 100,000 clients and 1,000,000
     /// contacts. `board`: the pipeline board over the Maven demo deals and over 10,000 open
-    /// deals.
+    /// deals. `activities`: the activity list's filters and search over 2,000,000 activities.
     #[arg(long, default_value = "lists")]
     suite: String,
+    /// Activities of the `activities` suite.
+    #[arg(long, default_value_t = 2_000_000)]
+    activities: usize,
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -194,6 +200,18 @@ async fn main() -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if args.suite == "activities" {
+        println!(
+            "kith-bench: {} activities of {ACTIVITY_USERS} users on {ACTIVITY_CLIENTS} clients in \
+             one tenant, {} requests per measurement",
+            args.activities, args.requests
+        );
+        for backend in backends {
+            let db = open(backend, &args).await?;
+            run_activities(backend, db, &args).await?;
+        }
+        return Ok(());
+    }
     println!(
         "kith-bench: {} clients and {} contacts in one tenant, {} requests per measurement",
         args.clients, args.contacts, args.requests
@@ -222,10 +240,10 @@ async fn open(backend: &str, args: &Args) -> anyhow::Result<Db> {
             Db::connect_sqlite(SqliteConnectOptions::new().filename(&path)).await?
         }
         "postgres" => {
-            let schema = if args.suite == "board" {
-                "kith_bench_board"
-            } else {
-                "kith_bench"
+            let schema = match args.suite.as_str() {
+                "board" => "kith_bench_board",
+                "activities" => "kith_bench_activities",
+                _ => "kith_bench",
             };
             let url = std::env::var("KITH_BENCH_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
@@ -512,6 +530,465 @@ async fn insert_open_deals(
         done = (done + 500).min(count);
     }
     Ok(())
+}
+
+/// The `activities` suite's workspace: its owner signs in as this, and the other users,
+/// clients and contacts its activities refer to.
+const ACTIVITY_EMAIL: &str = "activities@example.com";
+const ACTIVITY_USERS: usize = 20;
+const ACTIVITY_CLIENTS: usize = 2_000;
+const ACTIVITY_CONTACTS: usize = 20_000;
+
+/// What activities are about: a subject is one of these and a client-like word.
+const TOPICS: &[&str] = &[
+    "Quarterly business review",
+    "Firewall renewal",
+    "Backup check",
+    "Microsoft 365 licences",
+    "Onboarding new starters",
+    "Laptop refresh",
+    "Phishing incident",
+    "Printer fleet",
+    "VPN access",
+    "Server patching",
+    "Wi-Fi survey",
+    "Invoice query",
+    "Contract renewal",
+    "Cloud migration",
+    "Password manager rollout",
+    "Helpdesk escalation",
+    "Security awareness training",
+    "Disaster recovery test",
+    "Domain transfer",
+    "Teams telephony",
+    "SharePoint clean-up",
+    "Budget planning",
+    "Hardware quote",
+    "Antivirus alerts",
+    "Offboarding",
+    "Network upgrade",
+    "Compliance audit",
+    "Café Wi-Fi hotspot",
+    "Übergabe Dokumentation",
+];
+const NOTES: &[&str] = &[
+    "Agreed next steps with the office manager",
+    "Sent the quote for approval",
+    "Waiting on the client's IT lead",
+    "Walked through the report together",
+    "Needs a follow-up call next week",
+    "Escalated to the second line",
+];
+const OUTCOMES: &[&str] = &[
+    "Left voicemail",
+    "Agreed",
+    "Declined",
+    "Rescheduled",
+    "Resolved",
+];
+
+/// The activity list over `args.activities` activities: the filters people use most and a
+/// search through the API, and one owner's open work as the HTML page.
+async fn run_activities(backend: &str, db: Db, args: &Args) -> anyhow::Result<()> {
+    println!("\n== {backend} ==");
+    if !args.reuse {
+        generate_activities(&db, args).await?;
+    }
+
+    let (user, _) = users::find_for_login(&db, ACTIVITY_EMAIL)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no bench data; run once without --reuse"))?;
+    let mix = ActivityMix::load(&db, TenantId(user.tenant_id)).await?;
+    let token = kith_web::auth::create_api_token(&db, &user, "bench", true).await?;
+    let app = kith_web::app(AppState::new(db.clone(), WebConfig::default()));
+    let measurements = activity_paths(&mix, args.requests);
+    for (label, paths) in &measurements {
+        measure(&app, &token, label, paths).await?;
+    }
+    let pages: Vec<String> = measurements[0]
+        .1
+        .iter()
+        .map(|p| {
+            p.replace("/api/v1/activities", "/crm/activities")
+                .replace("&limit=50", "")
+        })
+        .collect();
+    let session = page_session(&app, ACTIVITY_EMAIL).await?;
+    measure_page(
+        &app,
+        &session,
+        "activities, owner + open (HTML page)",
+        &pages,
+    )
+    .await?;
+    db.close().await;
+    Ok(())
+}
+
+/// One workspace with [`ACTIVITY_USERS`] users, [`ACTIVITY_CLIENTS`] clients,
+/// [`ACTIVITY_CONTACTS`] contacts and `args.activities` activities.
+async fn generate_activities(db: &Db, args: &Args) -> anyhow::Result<()> {
+    let (tenant_id, owner_id) = workspace(db, "Activities MSP", ACTIVITY_EMAIL).await?;
+
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(13);
+    insert_users(db, tenant_id, ACTIVITY_USERS - 1).await?;
+    let lists = picklists::load(db, tenant_id).await?;
+    let industries: Vec<i64> = lists.of(ListKind::Industry).map(|v| v.id).collect();
+    let lifecycles: Vec<i64> = lists.of(ListKind::Lifecycle).map(|v| v.id).collect();
+    insert_clients(
+        db,
+        tenant_id,
+        owner_id.0,
+        ACTIVITY_CLIENTS,
+        &industries,
+        &lifecycles,
+        &mut rng,
+    )
+    .await?;
+    insert_contacts(db, tenant_id, ACTIVITY_CLIENTS, ACTIVITY_CONTACTS, &mut rng).await?;
+    println!(
+        "generated {ACTIVITY_USERS} users, {ACTIVITY_CLIENTS} clients and {ACTIVITY_CONTACTS} \
+         contacts in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let mix = ActivityMix::load(db, tenant_id).await?;
+    insert_activities(db, tenant_id, &mix, args.activities, &mut rng).await?;
+    println!(
+        "generated {} activities in {:.1}s",
+        args.activities,
+        started.elapsed().as_secs_f64()
+    );
+    analyze(db).await?;
+    Ok(())
+}
+
+/// `count` members besides the owner, signing in as `rep1@activities.example` and on.
+async fn insert_users(db: &Db, tenant: TenantId, count: usize) -> anyhow::Result<()> {
+    let password_hash = kith_web::password::hash(PASSWORD).map_err(anyhow::Error::msg)?;
+    let mut tx = db.begin().await?;
+    for n in 1..=count {
+        let user = NewUser {
+            email: Email::parse(&format!("rep{n}@activities.example"))
+                .map_err(anyhow::Error::msg)?,
+            name: format!(
+                "{} {}",
+                FIRST_NAMES[n % FIRST_NAMES.len()],
+                LAST_NAMES[n % LAST_NAMES.len()]
+            ),
+            password_hash: password_hash.clone(),
+            role: Role::Member,
+            time_zone: "UTC".into(),
+        };
+        users::create(&mut tx, tenant, &user).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What activities refer to in the workspace: its activity types, users, clients, and
+/// contacts by client.
+struct ActivityMix {
+    types: Vec<i64>,
+    type_labels: Vec<String>,
+    owners: Vec<i64>,
+    clients: Vec<i64>,
+    contacts: HashMap<i64, Vec<i64>>,
+}
+
+impl ActivityMix {
+    async fn load(db: &Db, tenant: TenantId) -> anyhow::Result<Self> {
+        let lists = picklists::load(db, tenant).await?;
+        let query = Query::select()
+            .columns(["id", "client_id"])
+            .from("contacts")
+            .and_where(Expr::col("tenant_id").eq(tenant.0))
+            .to_owned();
+        let mut contacts: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (id, client) in db.fetch_all::<(i64, Option<i64>), _>(&query).await? {
+            if let Some(client) = client {
+                contacts.entry(client).or_default().push(id);
+            }
+        }
+        Ok(Self {
+            types: lists.of(ListKind::ActivityType).map(|v| v.id).collect(),
+            type_labels: lists
+                .of(ListKind::ActivityType)
+                .map(|v| v.label.clone())
+                .collect(),
+            owners: users::list(db, tenant)
+                .await?
+                .iter()
+                .map(|u| u.id)
+                .collect(),
+            clients: client_ids(db, tenant).await?,
+            contacts,
+        })
+    }
+
+    fn owner(&self, rng: &mut StdRng) -> i64 {
+        self.owners[rng.random_range(0..self.owners.len())]
+    }
+
+    fn client(&self, rng: &mut StdRng) -> i64 {
+        self.clients[rng.random_range(0..self.clients.len())]
+    }
+}
+
+async fn client_ids(db: &Db, tenant: TenantId) -> anyhow::Result<Vec<i64>> {
+    let query = Query::select()
+        .column("id")
+        .from("clients")
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .to_owned();
+    let rows: Vec<(i64,)> = db.fetch_all(&query).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// The columns kith-store's `field_values` sets, and the rest of a new activity's row.
+const ACTIVITY_COLUMNS: [&str; 20] = [
+    "tenant_id",
+    "type_id",
+    "subject",
+    "name_sort",
+    "notes",
+    "client_id",
+    "deal_id",
+    "owner_id",
+    "occurred_at",
+    "due_date",
+    "sort_at",
+    "duration",
+    "outcome",
+    "follow_up_date",
+    "search_text",
+    "completed_at",
+    "completed_by",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+/// `count` activities, a thousand to a statement, each batch with its contacts.
+async fn insert_activities(
+    db: &Db,
+    tenant: TenantId,
+    mix: &ActivityMix,
+    count: usize,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    const BATCH: usize = 1000;
+    let stamp = now();
+    let mut done = 0;
+    let mut last_report = Instant::now();
+    while done < count {
+        let mut insert = Query::insert();
+        insert
+            .into_table("activities")
+            .columns(ACTIVITY_COLUMNS)
+            .returning(Query::returning().columns(["id", "client_id"]));
+        for _ in done..(done + BATCH).min(count) {
+            insert.values_panic(activity_values(tenant, mix, stamp, rng));
+        }
+        let mut tx = db.begin().await?;
+        let inserted: Vec<(i64, Option<i64>)> = tx.fetch_all(&insert).await?;
+        link_contacts(&mut tx, tenant, mix, &inserted, rng).await?;
+        tx.commit().await?;
+        done = (done + BATCH).min(count);
+        if last_report.elapsed() > Duration::from_secs(30) {
+            println!("  … {done} activities");
+            last_report = Instant::now();
+        }
+    }
+    Ok(())
+}
+
+/// One activity's row in [`ACTIVITY_COLUMNS`] order: nine in ten on a client, owned by any
+/// user, its search text built from the subject, notes and outcome as kith-store builds it.
+fn activity_values(
+    tenant: TenantId,
+    mix: &ActivityMix,
+    stamp: DateTime<Utc>,
+    rng: &mut StdRng,
+) -> Vec<Expr> {
+    let owner = mix.owner(rng);
+    let (schedule, completed_at) = activity_schedule(stamp, rng);
+    let subject = format!(
+        "{} – {}",
+        TOPICS[skewed(rng, TOPICS.len())],
+        WORDS[rng.random_range(0..WORDS.len())]
+    );
+    let notes = rng.random_bool(0.4).then(|| {
+        let note = NOTES[rng.random_range(0..NOTES.len())];
+        format!("{note}. Ticket {}.", rng.random_range(100_000..1_000_000))
+    });
+    let outcome = (completed_at.is_some() && rng.random_bool(0.2))
+        .then(|| OUTCOMES[rng.random_range(0..OUTCOMES.len())]);
+    let mut searched = vec![subject.as_str()];
+    searched.extend(notes.as_deref());
+    searched.extend(outcome);
+    let search_text = document(searched);
+    vec![
+        tenant.0.into(),
+        mix.types[skewed(rng, mix.types.len())].into(),
+        fold(&subject).into(),
+        subject.into(),
+        notes.into(),
+        rng.random_bool(0.9).then(|| mix.client(rng)).into(),
+        Option::<i64>::None.into(),
+        owner.into(),
+        schedule.occurred_at().into(),
+        schedule.due_date().into(),
+        schedule.sort_at().into(),
+        schedule
+            .occurred_at()
+            .map(|_| rng.random_range(5..120i32))
+            .into(),
+        outcome.map(str::to_owned).into(),
+        Option::<NaiveDate>::None.into(),
+        search_text.into(),
+        completed_at.into(),
+        completed_at.map(|_| owner).into(),
+        stamp.into(),
+        stamp.into(),
+        1i64.into(),
+    ]
+}
+
+/// Seven in ten activities were logged at an instant of the last three years and are done;
+/// the rest are due from 60 days ago to 90 days ahead, open unless due over a week ago (most
+/// of those were done that day).
+fn activity_schedule(now: DateTime<Utc>, rng: &mut StdRng) -> (Schedule, Option<DateTime<Utc>>) {
+    if rng.random_bool(0.7) {
+        let at = now - TimeDelta::seconds(rng.random_range(60..3 * 365 * 86_400));
+        return (Schedule::At(at), Some(at));
+    }
+    let today = now.date_naive();
+    let due = Schedule::Due(today + TimeDelta::days(rng.random_range(-60..=90)));
+    let old = due.sort_at()
+        < (today - TimeDelta::days(7))
+            .and_time(NaiveTime::MIN)
+            .and_utc();
+    let completed_at = (old && rng.random_bool(0.85))
+        .then(|| due.sort_at() + TimeDelta::hours(rng.random_range(8..18)));
+    (due, completed_at)
+}
+
+/// Links a quarter of the activities on a client to one of its contacts, one in five of those
+/// to two.
+async fn link_contacts(
+    tx: &mut Tx,
+    tenant: TenantId,
+    mix: &ActivityMix,
+    inserted: &[(i64, Option<i64>)],
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let mut insert = Query::insert();
+    insert
+        .into_table("activity_contacts")
+        .columns(["tenant_id", "activity_id", "contact_id"]);
+    let mut links = 0;
+    for (id, client) in inserted {
+        let Some(contacts) = client.and_then(|c| mix.contacts.get(&c)) else {
+            continue;
+        };
+        if !rng.random_bool(0.25) {
+            continue;
+        }
+        let first = rng.random_range(0..contacts.len());
+        let count = if contacts.len() > 1 && rng.random_bool(0.2) {
+            2
+        } else {
+            1
+        };
+        for k in 0..count {
+            let contact = contacts[(first + k) % contacts.len()];
+            insert.values_panic([tenant.0.into(), (*id).into(), contact.into()]);
+            links += 1;
+        }
+    }
+    if links > 0 {
+        tx.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// The measured requests, their parameters varied per request: one owner's open work (the
+/// "my open work" view), their overdue work, one client's activities of one type in one month,
+/// and a search.
+fn activity_paths(mix: &ActivityMix, requests: usize) -> Vec<(&'static str, Vec<String>)> {
+    let mut pick = StdRng::seed_from_u64(17);
+    let today = Utc::now().date_naive();
+    let open = vary(requests, &mut pick, |rng| {
+        format!(
+            "/api/v1/activities?owner={}&status=open&limit=50",
+            mix.owner(rng)
+        )
+    });
+    let overdue = vary(requests, &mut pick, |rng| {
+        format!(
+            "/api/v1/activities?status=overdue&owner={}&limit=50",
+            mix.owner(rng)
+        )
+    });
+    let month = vary(requests, &mut pick, |rng| {
+        let label = &mix.type_labels[rng.random_range(0..mix.type_labels.len())];
+        let (from, to) = some_month(today, rng);
+        format!(
+            "/api/v1/activities?client={}&type={}&from={from}&to={to}&limit=50",
+            mix.client(rng),
+            enc(label)
+        )
+    });
+    let search = vary(requests, &mut pick, |rng| {
+        format!(
+            "/api/v1/activities?search={}&limit=50",
+            enc(&activity_search(rng))
+        )
+    });
+    vec![
+        ("activities, owner + open (API)", open),
+        ("activities, owner + overdue (API)", overdue),
+        ("activities, client + type + month (API)", month),
+        ("activities, search (API)", search),
+    ]
+}
+
+fn vary(
+    requests: usize,
+    rng: &mut StdRng,
+    mut make: impl FnMut(&mut StdRng) -> String,
+) -> Vec<String> {
+    (0..requests).map(|_| make(rng)).collect()
+}
+
+/// The first and last day of a month of the last three years.
+fn some_month(today: NaiveDate, rng: &mut StdRng) -> (NaiveDate, NaiveDate) {
+    let day = today - TimeDelta::days(rng.random_range(0..3 * 365));
+    let first = day.with_day(1).unwrap_or(day);
+    let last = first
+        .checked_add_months(Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(first);
+    (first, last)
+}
+
+/// What people type: a word of a subject's topic, a ticket number from the notes, a
+/// client-like word of a subject.
+fn activity_search(rng: &mut StdRng) -> String {
+    match rng.random_range(0..3) {
+        0 => {
+            let words: Vec<&str> = TOPICS
+                .iter()
+                .flat_map(|t| t.split_whitespace())
+                .filter(|w| w.chars().count() >= 4)
+                .collect();
+            words[rng.random_range(0..words.len())].to_owned()
+        }
+        1 => rng.random_range(100_000..1_000_000).to_string(),
+        _ => fold(WORDS[rng.random_range(0..WORDS.len())]),
+    }
 }
 
 fn enc(value: &str) -> String {
