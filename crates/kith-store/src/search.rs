@@ -33,6 +33,12 @@ impl Searchable {
             Searchable::Activities => "activities_fts",
         }
     }
+
+    /// Whether `sort` walks this table in time order through an index, so that the matches of a
+    /// common term lie spread through its newest rows: an activity log by when.
+    fn in_time_order(self, sort: &Sort) -> bool {
+        self == Searchable::Activities && sort.column.column == "sort_at"
+    }
 }
 
 /// The shortest query the trigram indexes can answer; shorter ones match name prefixes.
@@ -138,7 +144,10 @@ impl Search {
         match self.backend {
             // Each match PostgreSQL's trigram index finds is read from the table to check it;
             // a second pass for the page would read them all again.
-            Backend::Postgres => POSTGRES_KNOWN_MATCHES,
+            Backend::Postgres => KNOWN_MATCHES,
+            // A log in time order pages common terms from a window of its newest rows, which
+            // holds a page only when one row in [`KNOWN_MATCHES`] matches or more.
+            Backend::Sqlite if self.table == Searchable::Activities => KNOWN_MATCHES,
             Backend::Sqlite => SEARCH_COUNT_CAP,
         }
     }
@@ -225,11 +234,13 @@ impl Search {
         }
     }
 
-    /// On PostgreSQL, the page of a term too common for the first pass to collect, in id order:
-    /// the matches among the [`RECENT_WINDOW`] rows next in that order, found by walking the
-    /// key. The trigram index would read every match from the table before sorting them
-    /// (70 ms for 9,000 of a million); one row in [`POSTGRES_KNOWN_MATCHES`] matching or more,
-    /// the window holds a page. `None` where another plan serves better.
+    /// The page of a term too common for the first pass to collect: the matches among the
+    /// [`RECENT_WINDOW`] rows next in `sort` order, found by walking its index. Otherwise every
+    /// match is read and sorted: on PostgreSQL the trigram index reads them from the table (70 ms
+    /// for 9,000 of a million), and SQLite sorts the FTS5 matches of a log ordered by time (500
+    /// ms for 650,000 of two million). One row in [`KNOWN_MATCHES`] matching or more,
+    /// the window holds a page. `None` where another plan serves better: by id on SQLite, FTS5
+    /// stops after a page by itself.
     fn recent_matches(
         &self,
         found: &Found,
@@ -241,7 +252,11 @@ impl Search {
             return None;
         };
         let by_id = sort.column.kind == SortValue::Id;
-        if self.backend != Backend::Postgres || found.ids.is_some() || !by_id {
+        let walkable = match self.backend {
+            Backend::Postgres => by_id || self.table.in_time_order(sort),
+            Backend::Sqlite => self.table.in_time_order(sort),
+        };
+        if found.ids.is_some() || !walkable {
             return None;
         }
         let name = self.table.table();
@@ -270,10 +285,11 @@ impl Search {
     }
 }
 
-/// Up to this many matches, PostgreSQL's first pass collects every id, and the page is found by
-/// key (about 5 µs a match on this machine's 2 cores). Past it, one row in 200 of a million
-/// matches, and walking the newest rows meets a page of them within [`RECENT_WINDOW`] rows.
-const POSTGRES_KNOWN_MATCHES: u64 = 5000;
+/// Up to this many matches, the first pass collects every id (PostgreSQL's always, SQLite's for
+/// the activity log), and the page is found by key (about 5 µs a match on this machine's 2
+/// cores). Past it, one row in 200 of a million matches (in 400 of two million), and walking
+/// the newest rows meets a page of them within [`RECENT_WINDOW`] rows.
+const KNOWN_MATCHES: u64 = 5000;
 
 /// How many rows, in id order, PostgreSQL walks for a page of a common term before it asks the
 /// search index instead (about 1 µs a row).
