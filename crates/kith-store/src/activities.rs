@@ -8,7 +8,8 @@ use crate::search::{Search, Searchable};
 use crate::{Db, Result, StoreError, Tx, now};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use kith_domain::activity::{ActivityFields, DayRange, Schedule, Status, Window};
+use kith_domain::activity::{ActivityFields, DayRange, FOLLOW_UP_TYPE, Schedule, Status, Window};
+use kith_domain::picklist::ListKind;
 use kith_domain::search::{document, fold};
 use kith_domain::{ActivityId, Invalid, TenantId, UserId};
 use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement};
@@ -407,14 +408,52 @@ async fn get_in(tx: &mut Tx, tenant: TenantId, id: ActivityId) -> Result<Activit
     tx.fetch_optional(&query).await?.ok_or(StoreError::NotFound)
 }
 
-/// Logs or plans an activity. `actor` completes it when the fields say it is done.
+/// Logs or plans an activity. `actor` completes it when the fields say it is done; one logged
+/// as done with a follow-up date schedules that follow-up, as completing it would.
 pub async fn create(
     tx: &mut Tx,
     tenant: TenantId,
     fields: &ActivityFields,
     actor: Option<UserId>,
 ) -> Result<ActivityId> {
-    create_linked(tx, tenant, fields, actor, None).await
+    let id = create_linked(tx, tenant, fields, actor, None).await?;
+    if fields.completed {
+        follow_up_on_its_date(tx, tenant, id, actor).await?;
+    }
+    Ok(id)
+}
+
+/// Schedules the follow-up a completed activity's follow-up date asks for, of the workspace's
+/// follow-up type (or its first type), owned by `actor` or else the activity's owner.
+async fn follow_up_on_its_date(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: ActivityId,
+    actor: Option<UserId>,
+) -> Result<()> {
+    let mut activity = get_in(tx, tenant, id).await?;
+    let Some(due) = activity.follow_up_date else {
+        return Ok(());
+    };
+    let lists = crate::picklists::load_in(tx, tenant).await?;
+    let Some(type_id) = lists
+        .find(ListKind::ActivityType, FOLLOW_UP_TYPE)
+        .or_else(|| lists.of(ListKind::ActivityType).next())
+        .map(|v| v.id)
+    else {
+        return Ok(());
+    };
+    let Some(owner) = actor.or(activity.owner_id.map(UserId)) else {
+        return Ok(());
+    };
+    activity.contact_ids = contacts_of_in(tx, tenant, id).await?;
+    let follow_up = FollowUp {
+        due,
+        type_id,
+        subject: None,
+    };
+    schedule_follow_up(tx, tenant, &activity, &follow_up, owner).await?;
+    Ok(())
 }
 
 async fn create_linked(
@@ -506,6 +545,9 @@ pub async fn update(
         return Err(stale_or_missing(tx, tenant, id).await);
     }
     set_contacts(tx, tenant, id, &fields.contact_ids).await?;
+    if fields.completed && !current.is_completed() {
+        follow_up_on_its_date(tx, tenant, id, actor).await?;
+    }
     Ok(version + 1)
 }
 
@@ -563,16 +605,66 @@ pub async fn complete(
     }
 
     let follow_up = match follow_up {
-        Some(follow_up) => {
-            let fields = follow_up_fields(&activity, follow_up, actor);
-            Some(create_linked(tx, tenant, &fields, Some(actor), Some(id)).await?)
-        }
+        Some(follow_up) => Some(schedule_follow_up(tx, tenant, &activity, follow_up, actor).await?),
         None => None,
     };
     Ok(Completed {
         version: version + 1,
         follow_up,
     })
+}
+
+/// Plans `activity`'s follow-up for `owner`. When one is still open (the activity was
+/// completed, reopened and completed again), that one moves to the new day instead of a
+/// second follow-up appearing.
+async fn schedule_follow_up(
+    tx: &mut Tx,
+    tenant: TenantId,
+    activity: &Activity,
+    follow_up: &FollowUp,
+    owner: UserId,
+) -> Result<ActivityId> {
+    let id = ActivityId(activity.id);
+    if let Some(open) = open_follow_up_of(tx, tenant, id).await? {
+        let mut update = Query::update();
+        update
+            .table("activities")
+            .value("due_date", follow_up.due)
+            .value("sort_at", Schedule::Due(follow_up.due).sort_at());
+        bump(&mut update, tenant, ActivityId(open.id), open.version);
+        tx.execute(&update).await?;
+        return Ok(ActivityId(open.id));
+    }
+    let fields = follow_up_fields(activity, follow_up, owner);
+    create_linked(tx, tenant, &fields, Some(owner), Some(id)).await
+}
+
+/// The open, planned follow-up an activity's completion scheduled, if any.
+async fn open_follow_up_of(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: ActivityId,
+) -> Result<Option<Activity>> {
+    let mut query = scoped(tenant);
+    select_columns(&mut query);
+    query
+        .and_where(Expr::col(("activities", "follow_up_of")).eq(id.0))
+        .and_where(Expr::col(("activities", "completed_at")).is_null())
+        .and_where(Expr::col(("activities", "due_date")).is_not_null())
+        .order_by(("activities", "id"), Order::Desc)
+        .limit(1);
+    tx.fetch_optional(&query).await
+}
+
+/// The follow-up that completing an activity scheduled, newest first, for its page.
+pub async fn follow_up_for(db: &Db, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>> {
+    let mut query = scoped(tenant);
+    select_columns(&mut query);
+    query
+        .and_where(Expr::col(("activities", "follow_up_of")).eq(id.0))
+        .order_by(("activities", "id"), Order::Desc)
+        .limit(1);
+    db.fetch_optional(&query).await
 }
 
 fn follow_up_fields(activity: &Activity, follow_up: &FollowUp, actor: UserId) -> ActivityFields {

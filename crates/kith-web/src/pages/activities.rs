@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use kith_domain::activity::{ActivityFields, ActivityInput, FOLLOW_UP_TYPE, Schedule, Status};
 use kith_domain::picklist::{ListKind, ListValue, PickLists};
@@ -757,8 +757,11 @@ struct ShowPage {
     completed: String,
     follow_up_of: Option<(i64, String)>,
     notes_html: String,
-    /// The follow-up date the complete form suggests: tomorrow.
-    tomorrow: String,
+    /// The follow-up its completion scheduled.
+    follow_up: Option<(i64, String)>,
+    /// The follow-up date the complete form suggests: the activity's own follow-up date, if
+    /// set. A follow-up is asked for, never assumed.
+    suggested_follow_up: String,
     notice: String,
 }
 
@@ -815,9 +818,11 @@ async fn show_page(
             .map(|a| (a.id, a.subject)),
         None => None,
     };
-    let tomorrow = viewer
-        .today
-        .checked_add_days(Days::new(1))
+    let follow_up = activities::follow_up_for(&state.db, tenant, ActivityId(id))
+        .await?
+        .map(|a| (a.id, a.subject));
+    let suggested_follow_up = activity
+        .follow_up_date
         .map(|d| d.to_string())
         .unwrap_or_default();
     Ok(ShowPage {
@@ -832,7 +837,8 @@ async fn show_page(
         contacts,
         completed,
         follow_up_of,
-        tomorrow,
+        follow_up,
+        suggested_follow_up,
         notice,
         layout,
     })

@@ -254,6 +254,12 @@ async fn a_call_logged_and_completed_in_the_pages_lands_in_my_follow_ups_and_the
         .to_string();
     let shown = browser.get(&format!("/crm/activities/{task_id}")).await;
     assert!(shown.text.contains("Mark done"));
+    assert!(
+        shown
+            .text
+            .contains(r#"name="follow_up_date" type="date" value="""#),
+        "a follow-up is asked for, not assumed"
+    );
     let done = browser
         .post_form(
             &format!("/crm/activities/{task_id}/complete"),
@@ -437,4 +443,84 @@ async fn the_calendar_feed_lists_only_its_owners_open_work_until_revoked() {
         anonymous.get(&second_path).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn deal_stage_changes_show_on_the_deal_client_and_contact_timelines() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let client = post_to(
+        &mut api,
+        "/api/v1/clients",
+        json!({"name": "Harbor Dental"}),
+    )
+    .await;
+    let priya = post_to(
+        &mut api,
+        "/api/v1/contacts",
+        json!({"first_name": "Priya", "last_name": "Shah", "client": client}),
+    )
+    .await;
+    let bystander = post_to(
+        &mut api,
+        "/api/v1/contacts",
+        json!({"first_name": "Sam", "last_name": "Lee", "client": client}),
+    )
+    .await;
+    let stages = kith_store::stages::list(&app.db, tenant)
+        .await
+        .expect("stages");
+    let won = stages.iter().find(|s| s.name == "Won").expect("Won").id;
+    let deal = post_to(
+        &mut api,
+        "/api/v1/deals",
+        json!({"title": "Managed <i>SOC</i>", "client": client,
+               "contacts": [{"contact": priya, "role": "decision-maker"}]}),
+    )
+    .await;
+    let moved = api
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/deals/{deal}"),
+            &json!({"stage": won}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    let first = &stages[0].name;
+    let mut browser = app.signed_in("owner@acme.example").await;
+
+    let timeline_of =
+        |page: String| extract_between(&page, r#"id="timeline""#, "</section>").expect("timeline");
+    let deal_page = timeline_of(browser.get(&format!("/crm/deals/{deal}")).await.text);
+    let moved_line = format!("Moved from {first} to Won");
+    assert!(deal_page.contains(&moved_line), "{deal_page}");
+    assert!(
+        deal_page.find(&moved_line) < deal_page.find(&format!("Created in {first}")),
+        "newest first: {deal_page}"
+    );
+
+    let titled = format!("Managed &#60;i&#62;SOC&#60;/i&#62;: Moved from {first} to Won");
+    let client_page = timeline_of(browser.get(&format!("/crm/clients/{client}")).await.text);
+    assert!(client_page.contains(&titled), "{client_page}");
+    let contact_page = timeline_of(browser.get(&format!("/crm/contacts/{priya}")).await.text);
+    assert!(contact_page.contains(&titled), "{contact_page}");
+    let other_page = timeline_of(
+        browser
+            .get(&format!("/crm/contacts/{bystander}"))
+            .await
+            .text,
+    );
+    assert!(
+        !other_page.contains("Managed"),
+        "a contact outside the deal sees none of it: {other_page}"
+    );
+}
+
+async fn post_to(api: &mut Client, path: &str, body: serde_json::Value) -> i64 {
+    let reply = api.json(Method::POST, path, &body, &[]).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.text);
+    reply.json()["id"].as_i64().expect("id")
 }

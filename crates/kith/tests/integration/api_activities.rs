@@ -235,3 +235,103 @@ async fn activities_are_logged_planned_completed_and_reopened_through_the_api() 
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
     assert_eq!(api.get(&path).await.status, StatusCode::NOT_FOUND);
 }
+
+/// The follow-ups of activity `of`, as (subject, due date, completed).
+async fn follow_ups(api: &mut crate::harness::Client, of: i64) -> Vec<(String, String, bool)> {
+    let all = api.get("/api/v1/activities?limit=100").await.json();
+    all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|a| a["follow_up_of"] == of)
+        .map(|a| {
+            (
+                a["subject"].as_str().unwrap_or_default().to_owned(),
+                a["due_date"].as_str().unwrap_or_default().to_owned(),
+                a["completed"] == true,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_call_logged_as_done_with_a_follow_up_date_schedules_one_follow_up() {
+    let app = TestApp::new().await;
+    app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+
+    let logged = api
+        .json(
+            Method::POST,
+            "/api/v1/activities",
+            &json!({"type": "Call", "subject": "Quote call", "occurred_at": "2030-01-06T09:00:00Z",
+                    "completed": true, "follow_up_date": "2030-01-15"}),
+            &[],
+        )
+        .await;
+    assert_eq!(logged.status, StatusCode::CREATED, "{}", logged.text);
+    let call = logged.json()["id"].as_i64().expect("id");
+    assert_eq!(
+        follow_ups(&mut api, call).await,
+        [(
+            "Follow-up: Quote call".to_owned(),
+            "2030-01-15".to_owned(),
+            false
+        )]
+    );
+
+    // A planned task keeps its follow-up date until it is done.
+    let planned = api
+        .json(
+            Method::POST,
+            "/api/v1/activities",
+            &json!({"type": "Task", "subject": "Book the QBR", "due_date": "2030-01-08",
+                    "follow_up_date": "2030-01-20"}),
+            &[],
+        )
+        .await
+        .json();
+    let task = planned["id"].as_i64().expect("id");
+    assert!(follow_ups(&mut api, task).await.is_empty());
+
+    // Completed, reopened and completed again: the open follow-up moves, no second appears.
+    let path = format!("/api/v1/activities/{task}");
+    let first = api
+        .json(
+            Method::POST,
+            &format!("{path}/complete"),
+            &json!({"version": 1, "follow_up": {"due_date": "2030-01-20"}}),
+            &[],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let reopened = api
+        .json(
+            Method::POST,
+            &format!("{path}/reopen"),
+            &json!({"version": 2}),
+            &[],
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.text);
+    let second = api
+        .json(
+            Method::POST,
+            &format!("{path}/complete"),
+            &json!({"version": 3, "follow_up": {"due_date": "2030-01-22"}}),
+            &[],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    assert_eq!(
+        follow_ups(&mut api, task).await,
+        [(
+            "Follow-up: Book the QBR".to_owned(),
+            "2030-01-22".to_owned(),
+            false
+        )]
+    );
+    let same = second.json()["follow_up"]["id"].clone();
+    assert_eq!(same, first.json()["follow_up"]["id"]);
+}
