@@ -349,9 +349,9 @@ pub async fn history_of(db: &Db, tenant: TenantId, id: DealId) -> Result<Vec<Sta
     db.fetch_all(&query).await
 }
 
-/// A stage change of one of a client's deals, for the client's timeline.
+/// A stage change of one of a client's or contact's deals, for their timeline.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ClientStageChange {
+pub struct RelatedStageChange {
     pub deal_id: i64,
     pub deal_title: String,
     pub from_stage_name: Option<String>,
@@ -360,14 +360,22 @@ pub struct ClientStageChange {
     pub changed_by: Option<i64>,
 }
 
-/// The newest `limit` stage changes of a client's deals, newest first.
-pub async fn stage_changes_of_client(
+/// Whose deals a timeline follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DealsOf {
+    Client(i64),
+    /// The deals a contact takes part in, whatever their role.
+    Contact(i64),
+}
+
+/// The newest `limit` stage changes of a client's or contact's deals, newest first.
+pub async fn stage_changes_of(
     db: &Db,
     tenant: TenantId,
-    client: i64,
+    whose: DealsOf,
     limit: u64,
-) -> Result<Vec<ClientStageChange>> {
-    let query = Query::select()
+) -> Result<Vec<RelatedStageChange>> {
+    let mut query = Query::select()
         .column(("deal_stage_changes", "deal_id"))
         .expr_as(Expr::col(("deals", "title")), "deal_title")
         .columns([
@@ -384,10 +392,24 @@ pub async fn stage_changes_of_client(
                 .and(Expr::col(("deals", "id")).equals(("deal_stage_changes", "deal_id"))),
         )
         .and_where(Expr::col(("deal_stage_changes", "tenant_id")).eq(tenant.0))
-        .and_where(Expr::col(("deals", "client_id")).eq(client))
         .order_by(("deal_stage_changes", "id"), Order::Desc)
         .limit(limit)
         .to_owned();
+
+    match whose {
+        DealsOf::Client(client) => {
+            query.and_where(Expr::col(("deals", "client_id")).eq(client));
+        }
+        DealsOf::Contact(contact) => {
+            let taking_part = Query::select()
+                .column("deal_id")
+                .from("deal_contacts")
+                .and_where(Expr::col("tenant_id").eq(tenant.0))
+                .and_where(Expr::col("contact_id").eq(contact))
+                .to_owned();
+            query.and_where(Expr::col(("deals", "id")).in_subquery(taking_part));
+        }
+    }
     db.fetch_all(&query).await
 }
 

@@ -1,4 +1,4 @@
-//! `/api/v1/search`: one query over clients, contacts and deals, grouped by type.
+//! `/api/v1/search`: one query over clients, contacts, deals and activities, grouped by type.
 
 use crate::AppState;
 use crate::auth::ApiUser;
@@ -7,7 +7,9 @@ use crate::params::Params;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use kith_domain::TenantId;
+use kith_domain::activity::Schedule;
 use kith_domain::money::format_money;
+use kith_store::activities::{self, ActivityFilter, Viewer};
 use kith_store::clients::{self, ClientFilter};
 use kith_store::contacts::{self, ContactFilter};
 use kith_store::deals::{self, DealFilter};
@@ -39,12 +41,18 @@ pub struct Results {
     pub deal_total: i64,
     /// Counting stopped at 1000 matches: at least `deal_total` match.
     pub deal_total_capped: bool,
+    /// Activities whose subject, notes or outcome match, newest first.
+    pub activities: Vec<Hit>,
+    pub activity_total: i64,
+    /// Counting stopped at 1000 matches: at least `activity_total` match.
+    pub activity_total_capped: bool,
 }
 
 /// Runs one search over every searchable record type.
 pub async fn run(
     state: &AppState,
     tenant: TenantId,
+    viewer: &Viewer,
     query: &str,
     per_type: u64,
 ) -> kith_store::Result<Results> {
@@ -76,6 +84,14 @@ pub async fn run(
     };
     let sort = Sort::default_for(&deals::SORTS, true);
     let found_deals = deals::list(&state.db, tenant, &filter, &sort, &paging).await?;
+
+    let filter = ActivityFilter {
+        search: Some(query.to_owned()),
+        ..Default::default()
+    };
+    let sort = activities::default_sort();
+    let found_activities =
+        activities::list(&state.db, tenant, &filter, viewer, &sort, &paging).await?;
 
     Ok(Results {
         clients: found_clients
@@ -127,7 +143,32 @@ pub async fn run(
             .collect(),
         deal_total: found_deals.page.total.count,
         deal_total_capped: found_deals.page.total.capped,
+        activities: found_activities
+            .page
+            .items
+            .iter()
+            .map(|a| Hit {
+                id: a.id,
+                name: a.subject.clone(),
+                detail: activity_detail(a, viewer),
+            })
+            .collect(),
+        activity_total: found_activities.page.total.count,
+        activity_total_capped: found_activities.page.total.capped,
     })
+}
+
+/// An activity's client and its day in the viewer's zone.
+fn activity_detail(activity: &activities::Activity, viewer: &Viewer) -> String {
+    let day = match activity.schedule() {
+        Schedule::At(at) => at.with_timezone(&viewer.zone).date_naive(),
+        Schedule::Due(date) => date,
+    };
+    [activity.client_name.clone(), Some(day.to_string())]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",
@@ -152,5 +193,6 @@ pub async fn search(
             .filter(|n| (1..=50).contains(n))
             .ok_or_else(|| ApiError::bad_field("limit", "must be a whole number from 1 to 50"))?,
     };
-    Ok(Json(run(&state, me.tenant(), q, limit).await?))
+    let viewer = super::activities::viewer(&me);
+    Ok(Json(run(&state, me.tenant(), &viewer, q, limit).await?))
 }

@@ -18,6 +18,7 @@ struct SearchPage {
     results: crate::api::search::Results,
     all_clients: String,
     all_contacts: String,
+    all_activities: String,
 }
 
 pub async fn show(
@@ -31,11 +32,19 @@ pub async fn show(
         .or_else(|| params.get("search"))
         .unwrap_or_default()
         .to_owned();
-    let results = crate::api::search::run(&state, me.tenant(), &query, 10).await?;
+    let results = crate::api::search::run(
+        &state,
+        me.tenant(),
+        &super::activities::viewer(&me),
+        &query,
+        10,
+    )
+    .await?;
     let page = SearchPage {
         layout: Layout::new(&me, "search"),
         all_clients: url_with("/crm/clients", &[("search", query.clone())]),
         all_contacts: url_with("/crm/contacts", &[("search", query.clone())]),
+        all_activities: url_with("/crm/activities", &[("search", query.clone())]),
         query,
         results,
     };

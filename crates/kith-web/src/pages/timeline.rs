@@ -9,6 +9,7 @@ use crate::views::{local_time, url_with};
 use chrono::{DateTime, Utc};
 use kith_domain::DealId;
 use kith_store::activities::{self, ActivityFilter};
+use kith_store::deals::{DealsOf, RelatedStageChange};
 use kith_store::page::{Paging, Total};
 use kith_store::{deals, picklists, users};
 
@@ -115,7 +116,7 @@ pub async fn of(state: &AppState, me: &Identity, subject: Subject) -> Result<Tim
     })
 }
 
-/// The stage changes a timeline shows: a deal's own, or those of a client's deals.
+/// The stage changes a timeline shows: a deal's own, or those of a client's or contact's deals.
 async fn stage_changes(
     state: &AppState,
     me: &Identity,
@@ -123,24 +124,25 @@ async fn stage_changes(
 ) -> Result<Vec<Entry>, PageError> {
     let tenant = me.tenant();
     let zone = viewer(me).zone;
-    let entry = |deal: i64, title: Option<&str>, from: Option<&str>, to: &str, at| {
-        let moved = match from {
-            Some(from) => format!("Moved from {from} to {to}"),
-            None => format!("Created in {to}"),
+    let entry =
+        |deal: i64, title: Option<&str>, from: Option<&str>, to: &str, at: DateTime<Utc>| {
+            let moved = match from {
+                Some(from) => format!("Moved from {from} to {to}"),
+                None => format!("Created in {to}"),
+            };
+            Entry {
+                at,
+                when: local_time(&at, zone),
+                system: true,
+                title: match title {
+                    Some(title) => format!("{title}: {moved}"),
+                    None => moved,
+                },
+                href: format!("/crm/deals/{deal}"),
+                detail: "Stage change".into(),
+                status: None,
+            }
         };
-        Entry {
-            at,
-            when: local_time(&at, zone),
-            system: true,
-            title: match title {
-                Some(title) => format!("{title}: {moved}"),
-                None => moved,
-            },
-            href: format!("/crm/deals/{deal}"),
-            detail: "Stage change".into(),
-            status: None,
-        }
-    };
     Ok(match subject {
         Subject::Deal(id) => deals::history_of(&state.db, tenant, DealId(id))
             .await?
@@ -150,17 +152,33 @@ async fn stage_changes(
                 entry(id, None, from, &c.to_stage_name, c.changed_at)
             })
             .collect(),
-        Subject::Client(id) => deals::stage_changes_of_client(&state.db, tenant, id, SHOWN)
-            .await?
-            .iter()
-            .map(|c| {
-                let from = c.from_stage_name.as_deref();
-                let title = Some(c.deal_title.as_str());
-                entry(c.deal_id, title, from, &c.to_stage_name, c.changed_at)
-            })
-            .collect(),
-        // TODO(#4): a contact's timeline shows their activities, not the stage changes of the
-        // deals they take part in.
-        Subject::Contact(_) => Vec::new(),
+        Subject::Client(id) => {
+            deals::stage_changes_of(&state.db, tenant, DealsOf::Client(id), SHOWN)
+                .await?
+                .iter()
+                .map(|c| related(c, &entry))
+                .collect()
+        }
+        Subject::Contact(id) => {
+            deals::stage_changes_of(&state.db, tenant, DealsOf::Contact(id), SHOWN)
+                .await?
+                .iter()
+                .map(|c| related(c, &entry))
+                .collect()
+        }
     })
+}
+
+/// A stage change of someone's deal, titled with the deal since the timeline is not the deal's.
+fn related(
+    change: &RelatedStageChange,
+    entry: &impl Fn(i64, Option<&str>, Option<&str>, &str, DateTime<Utc>) -> Entry,
+) -> Entry {
+    entry(
+        change.deal_id,
+        Some(&change.deal_title),
+        change.from_stage_name.as_deref(),
+        &change.to_stage_name,
+        change.changed_at,
+    )
 }
