@@ -1139,7 +1139,21 @@ async fn insert_contacts(
 async fn analyze(db: &Db) -> anyhow::Result<()> {
     match db.backend() {
         kith_store::Backend::Sqlite => db.execute_script("ANALYZE; PRAGMA optimize;").await?,
-        kith_store::Backend::Postgres => db.execute_script("ANALYZE").await?,
+        kith_store::Backend::Postgres => {
+            // VACUUM sets the visibility map as autovacuum would soon after a bulk load: without
+            // it every index-only count reads the table as well (200 ms for 21,000 open
+            // activities instead of 4 ms). It cannot run in a transaction: one table at a time.
+            let query = Query::select()
+                .column("tablename")
+                .from(("pg_catalog", "pg_tables"))
+                .and_where(Expr::col("schemaname").eq(Expr::cust("current_schema()")))
+                .to_owned();
+            let tables: Vec<(String,)> = db.fetch_all(&query).await?;
+            for (table,) in tables {
+                db.execute_script(&format!("VACUUM (ANALYZE) \"{table}\""))
+                    .await?;
+            }
+        }
     }
     Ok(())
 }
