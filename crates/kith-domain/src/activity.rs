@@ -9,7 +9,9 @@
 use crate::picklist::{ListKind, PickLists};
 use crate::text;
 use crate::validation::{Checker, Invalid};
-use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, SubsecRound, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 /// Limits on activity fields, shown to users when exceeded.
@@ -114,6 +116,9 @@ impl ActivityFields {
         now: DateTime<Utc>,
     ) -> Result<Self, Invalid> {
         let mut check = Checker::default();
+        // Stored instants keep microseconds, as list cursors do: a finer one would sort after
+        // the cursor that names it and come round again.
+        let now = now.trunc_subsecs(6);
 
         let type_id = check.check(
             "type",
@@ -193,7 +198,7 @@ pub fn parse_instant(input: Option<&str>, zone: Tz) -> Result<Option<DateTime<Ut
         return Ok(None);
     };
     if let Ok(at) = DateTime::parse_from_rfc3339(&typed) {
-        return Ok(Some(at.with_timezone(&Utc)));
+        return within_years(at.with_timezone(&Utc), &typed).map(Some);
     }
 
     let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -206,11 +211,27 @@ pub fn parse_instant(input: Option<&str>, zone: Tz) -> Result<Option<DateTime<Ut
             )
         })?;
     match zone.from_local_datetime(&local) {
-        LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => Ok(Some(at.with_timezone(&Utc))),
+        LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => {
+            within_years(at.with_timezone(&Utc), &typed).map(Some)
+        }
         LocalResult::None => Err(format!(
             "{typed} does not exist in {zone}: the clocks skip it for daylight saving time"
         )),
     }
+}
+
+/// The latest year an instant may fall in, in UTC: stored instants sort as text on SQLite,
+/// and iCalendar has four-digit years.
+pub const YEAR_MAX: i32 = 9999;
+
+/// `at` to the microsecond, if it falls in the years 1 to [`YEAR_MAX`] in UTC.
+fn within_years(at: DateTime<Utc>, typed: &str) -> Result<DateTime<Utc>, String> {
+    if !(1..=YEAR_MAX).contains(&at.year()) {
+        return Err(format!(
+            "{typed} falls outside the years 0001 to {YEAR_MAX} in UTC"
+        ));
+    }
+    Ok(at.trunc_subsecs(6))
 }
 
 /// Reads an optional `YYYY-MM-DD` date.
@@ -334,9 +355,11 @@ impl DayRange {
             due_from: self.first,
             due_to: self.last,
             at_from: self.first.map(|day| start_of_day(day, zone)),
+            // Past the last storable year, every instant is before the end.
             at_before: self
                 .last
                 .and_then(|day| day.checked_add_days(Days::new(1)))
+                .filter(|day| day.year() <= YEAR_MAX)
                 .map(|day| start_of_day(day, zone)),
         }
     }
@@ -414,23 +437,29 @@ impl Repeat {
     /// the calendar, so a weekly 09:00 stays at 09:00 across a daylight-saving change and its
     /// UTC time moves instead.
     pub fn next(self, at: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
-        let local = at.with_timezone(&zone).naive_local();
+        self.nth(at, 1, zone)
+    }
+
+    /// The `n`th occurrence after `first`, counted on the calendar from `first`'s local time,
+    /// so an occurrence moved by a daylight-saving gap does not move the ones after it.
+    fn nth(self, first: DateTime<Utc>, n: u32, zone: Tz) -> DateTime<Utc> {
+        let local = first.with_timezone(&zone).naive_local();
         let next = match self {
-            Repeat::Weekly => local + chrono::Duration::days(7),
+            Repeat::Weekly => local + chrono::Duration::days(7 * i64::from(n)),
         };
         match zone.from_local_datetime(&next) {
             LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => at.with_timezone(&Utc),
             // The time is skipped that day: the hour after the gap is what a clock shows.
             LocalResult::None => zone
-                .from_utc_datetime(&(next - zone_offset(at, zone)))
+                .from_utc_datetime(&(next - zone_offset(first, zone)))
                 .with_timezone(&Utc),
         }
     }
 
     /// The first `count` occurrences, starting with `first`.
     pub fn occurrences(self, first: DateTime<Utc>, zone: Tz, count: usize) -> Vec<DateTime<Utc>> {
-        std::iter::successors(Some(first), |at| Some(self.next(*at, zone)))
-            .take(count)
+        (0..count as u32)
+            .map(|n| self.nth(first, n, zone))
             .collect()
     }
 }

@@ -75,6 +75,7 @@ fn routes() -> Routes {
         .get("/healthz", pages::ops::healthz)
         .get("/calendar/{file}", pages::calendar::feed)
         .post("/settings/calendar-feed", pages::calendar::create)
+        .get("/settings/calendar-feed", pages::settings::back_to_settings)
         .post("/settings/calendar-feed/delete", pages::calendar::revoke)
         .get("/readyz", pages::ops::readyz)
         .get("/assets/{file}", assets::serve)

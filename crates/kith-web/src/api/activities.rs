@@ -16,9 +16,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use kith_domain::ActivityId;
 use kith_domain::activity::{ActivityFields, ActivityInput, FOLLOW_UP_TYPE, parse_date};
 use kith_domain::picklist::{ListKind, PickLists};
+use kith_domain::{ActivityId, Invalid};
 use kith_store::activities::{self, Activity, ActivityFilter, FollowUp, Viewer};
 use kith_store::{StoreError, picklists};
 use serde::{Deserialize, Serialize};
@@ -375,7 +375,15 @@ pub async fn update(
     let current = load(&state, &me, id).await?;
     let patch = MergePatch::read(&headers, &body, &current, current.version)?;
     let version = patch.version;
-    let fields = check(&state, &me, patch.apply(current.as_input())?).await?;
+    let input: ActivityIn = patch.apply(current.as_input())?;
+    // Left without either, a new activity happens now; an existing one must keep a time.
+    if input.occurred_at.is_none() && input.due_date.is_none() {
+        return Err(ApiError::invalid(Invalid::one(
+            "occurred_at",
+            "cannot be cleared without a due_date: an activity takes place at a time or is due on a day",
+        )));
+    }
+    let fields = check(&state, &me, input).await?;
 
     let mut tx = state.db.begin().await?;
     let result = activities::update(

@@ -490,10 +490,7 @@ async fn resolve_contacts(
     problems: &mut Vec<FieldError>,
 ) -> Vec<i64> {
     let mut ids = Vec::new();
-    for (n, who) in text.split(',').map(str::trim).enumerate() {
-        if who.is_empty() {
-            continue;
-        }
+    for (n, who) in contact_entries(text).iter().map(String::as_str).enumerate() {
         let by_id = who
             .strip_suffix(')')
             .and_then(|t| t.rsplit_once("(#"))
@@ -513,6 +510,34 @@ async fn resolve_contacts(
         }
     }
     ids
+}
+
+/// The entries of a contacts field. Commas separate them, except inside a name the form wrote
+/// as "Martin King, Jr. (#12)": a piece is a whole entry once it ends with its #id, is an #id
+/// or holds an email, and is joined to the next piece otherwise.
+fn contact_entries(text: &str) -> Vec<String> {
+    let mut entries = Vec::new();
+    let mut pending = String::new();
+    for piece in text.split(',') {
+        if !pending.is_empty() {
+            pending.push(',');
+        }
+        pending.push_str(piece);
+        let entry = pending.trim();
+        let whole = (entry.ends_with(')') && entry.contains("(#"))
+            || entry.starts_with('#')
+            || entry.contains('@');
+        if whole || entry.is_empty() {
+            if !entry.is_empty() {
+                entries.push(entry.to_owned());
+            }
+            pending.clear();
+        }
+    }
+    if !pending.trim().is_empty() {
+        entries.push(pending.trim().to_owned());
+    }
+    entries
 }
 
 async fn contact_by_email(state: &AppState, me: &Identity, email: &str) -> Option<i64> {
@@ -688,7 +713,7 @@ pub async fn update(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    activities::get(&state.db, me.tenant(), ActivityId(id)).await?;
+    let current = activities::get(&state.db, me.tenant(), ActivityId(id)).await?;
     me.may_write().map_err(PageError::Forbidden)?;
     let form = Params::parse(&body);
     let version = form
@@ -697,10 +722,24 @@ pub async fn update(
         .unwrap_or_default();
     let values = FormValues::read(&form);
     let lists = picklists::load(&state.db, me.tenant()).await?;
-    let fields = match values.check(&state, &me, &lists).await {
+    if values.occurred_at.trim().is_empty() && values.due_date.trim().is_empty() {
+        let cleared = Invalid::one(
+            "occurred_at",
+            "give the time it takes place or the day it is due; an activity keeps one of them",
+        );
+        return invalid_form(&state, &me, Some(id), version, values, cleared).await;
+    }
+    let mut fields = match values.check(&state, &me, &lists).await {
         Ok(fields) => fields,
         Err(invalid) => return invalid_form(&state, &me, Some(id), version, values, invalid).await,
     };
+    // The field shows the time to the minute, and a time the clocks repeat reads as its first
+    // instance: left as shown, it keeps the instant it showed.
+    if let (Some(at), Schedule::At(_)) = (current.occurred_at, fields.schedule)
+        && values.occurred_at.trim() == local_input(at, viewer(&me).zone)
+    {
+        fields.schedule = Schedule::At(at);
+    }
 
     let mut tx = state.db.begin().await?;
     let result = activities::update(

@@ -9,7 +9,7 @@ use crate::error::PageError;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Utc};
 use icalendar::{Calendar, Component, Event, EventLike};
 use kith_domain::picklist::PickLists;
 use kith_store::activities::{self, Activity};
@@ -57,6 +57,10 @@ async fn calendar(state: &AppState, secret: &str) -> kith_store::Result<Option<S
     let lists = picklists::load(&state.db, tenant).await?;
 
     let mut calendar = Calendar::new();
+    calendar
+        .properties
+        .retain(|property| property.key() != "PRODID");
+    calendar.append_property(("PRODID", "-//Kith//Kith CRM//EN"));
     calendar.name("Kith: my follow-ups");
     for activity in &open {
         calendar.push(event(activity, &lists, tenant.0));
@@ -67,20 +71,35 @@ async fn calendar(state: &AppState, secret: &str) -> kith_store::Result<Option<S
 /// One activity as an event. Only the subject, type and client go out: notes stay in Kith.
 fn event(activity: &Activity, lists: &PickLists, tenant: i64) -> Event {
     let kind = lists.label(Some(activity.type_id)).unwrap_or("Activity");
+    // "Follow-up: Follow-up: …" says nothing more than once.
+    let summary = if activity.subject.starts_with(&format!("{kind}:")) {
+        activity.subject.clone()
+    } else {
+        format!("{kind}: {}", activity.subject)
+    };
     let mut event = Event::new();
     event
         .uid(&format!("activity-{}-{}@kith", tenant, activity.id))
-        .summary(&format!("{kind}: {}", activity.subject));
+        .summary(&summary);
     if let Some(client) = &activity.client_name {
         event.description(&format!("Client: {client}"));
     }
     match (activity.occurred_at, activity.due_date) {
         (Some(at), _) => {
             let minutes = activity.duration.map_or(DEFAULT_MINUTES, i64::from);
-            event.starts(at).ends(at + Duration::minutes(minutes));
+            event.starts(at);
+            // Four-digit years only: an end past 9999 is left out, as a start-only event.
+            let end = at + Duration::minutes(minutes);
+            if end.year() <= kith_domain::activity::YEAR_MAX {
+                event.ends(end);
+            }
         }
         (None, Some(day)) => {
-            event.all_day(day);
+            // An all-day event ends, exclusively, on the next day (RFC 5545 §3.6.1).
+            event.starts(day);
+            if let Some(next) = day.succ_opt() {
+                event.ends(next);
+            }
         }
         (None, None) => {}
     }

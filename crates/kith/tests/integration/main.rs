@@ -3,6 +3,7 @@
 mod harness;
 
 mod activities;
+mod activity_edges;
 mod activity_pages;
 mod api_activities;
 mod api_clients;
