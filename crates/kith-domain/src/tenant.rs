@@ -61,14 +61,31 @@ pub fn parse_country(code: &str) -> Result<String, String> {
 /// An IANA time zone name such as `Europe/Rome`.
 pub fn parse_time_zone(name: &str) -> Result<String, String> {
     let name = name.trim();
-    name.parse::<chrono_tz::Tz>()
+    // "europe/london" is meant as Europe/London: IANA names differ in more than case nowhere.
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(name))
         .map(|tz| tz.name().to_owned())
-        .map_err(|_| format!("\"{name}\" is not an IANA time zone name such as Europe/London"))
+        .ok_or_else(|| format!("\"{name}\" is not an IANA time zone name such as Europe/London"))
+}
+
+/// Every IANA zone name, for a picker.
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zones_are_read_without_regard_to_case() {
+        assert_eq!(
+            parse_time_zone(" america/los_angeles ").as_deref(),
+            Ok("America/Los_Angeles")
+        );
+        assert!(parse_time_zone("Mars/Base").is_err());
+    }
 
     #[test]
     fn settings_are_checked_field_by_field() {

@@ -117,12 +117,13 @@ async fn tag_ids(
         .map_err(|e| FieldError::new("tag", format!("could not be looked up: {e}")))
 }
 
-/// Reads the activity filters: `search`, `type` (label), `owner`, `client`, `contact` and
-/// `deal` (ids), `status` (open, completed, due_today, overdue, upcoming) and the day range
+/// Reads the activity filters: `search`, `type` (label), `owner` (id), `client`, `contact` and
+/// `deal` (`12`, `#12` or a picker's "Name (#12)"), `status` (open, completed, due_today, overdue, upcoming) and the day range
 /// `from`–`to` (`YYYY-MM-DD`, the viewer's days).
 pub fn activities(params: &Params, lists: &PickLists) -> Result<ActivityFilter, FieldError> {
     let given = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
     let id = |name: &str| params.id(name).map_err(|m| FieldError::new(name, m));
+    let record = |name: &str| params.record_id(name).map_err(|m| FieldError::new(name, m));
     let date = |name: &str| {
         kith_domain::activity::parse_date(given(name)).map_err(|m| FieldError::new(name, m))
     };
@@ -143,9 +144,9 @@ pub fn activities(params: &Params, lists: &PickLists) -> Result<ActivityFilter, 
         search: given("search").map(str::to_owned),
         type_id: label(lists, ListKind::ActivityType, "type", params)?,
         owner_id: id("owner")?,
-        client_id: id("client")?,
-        contact_id: id("contact")?,
-        deal_id: id("deal")?,
+        client_id: record("client")?,
+        contact_id: record("contact")?,
+        deal_id: record("deal")?,
         status,
         from,
         to,

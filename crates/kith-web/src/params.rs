@@ -71,7 +71,29 @@ impl Params {
         }
     }
 
+    /// A record picked by id: `12`, `#12`, or a picker's "Harbor Dental (#12)".
+    pub fn record_id(&self, key: &str) -> Result<Option<i64>, String> {
+        match self.get(key).map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => record_id_in(v).map(Some).ok_or_else(|| {
+                format!("\"{v}\" names no record; pick one from the list or give its #id")
+            }),
+        }
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_str())
     }
+}
+
+/// The id in `12`, `#12` or "Harbor Dental (#12)".
+pub fn record_id_in(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let id = text
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once("(#"))
+        .map(|(_, id)| id)
+        .or_else(|| text.strip_prefix('#'))
+        .unwrap_or(text);
+    id.trim().parse().ok()
 }

@@ -6,7 +6,7 @@ use super::{Errors, render, render_with, see_other};
 use crate::AppState;
 use crate::auth::{CurrentUser, Identity};
 use crate::error::PageError;
-use crate::params::Params;
+use crate::params::{Params, record_id_in};
 use crate::views::{Layout, Pager, SortChoice, sort_choices, url_with};
 use askama::Template;
 use axum::body::Bytes;
@@ -222,7 +222,7 @@ pub async fn list(
     let tenant = me.tenant();
     let lists = picklists::load(&state.db, tenant).await?;
     let users = users::list(&state.db, tenant).await?;
-    let typed = FilterValues::read(&params);
+    let mut typed = FilterValues::read(&params);
     let viewer = viewer(&me);
 
     let sort = Sort::parse(params.get("sort"), &activities::SORTS, false)
@@ -269,7 +269,7 @@ pub async fn list(
         }
     };
 
-    let chips = chips(&state, &me, &typed).await?;
+    let chips = chips(&state, &me, &mut typed).await?;
     let sort_choices = sort_choices(&ORDERS, "-when", &typed.sort);
     let page = ListPage {
         layout: Layout::new(&me, "activities"),
@@ -289,24 +289,28 @@ pub async fn list(
 
 /// Chips for the client, contact and deal the view is narrowed to, named as the user knows
 /// them. An id of nothing in this workspace shows as "unknown", and matches nothing.
+/// The client filter's box then shows the client as its picker does: "Name (#12)".
 async fn chips(
     state: &AppState,
     me: &Identity,
-    typed: &FilterValues,
+    typed: &mut FilterValues,
 ) -> Result<Vec<Chip>, PageError> {
     let tenant = me.tenant();
     let mut chips = Vec::new();
-    if let Ok(id) = typed.client.parse::<i64>() {
+    if let Some(id) = record_id_in(&typed.client) {
         let name = kith_store::clients::get(&state.db, tenant, kith_domain::ClientId(id))
             .await
             .map(|c| c.name)
-            .unwrap_or_else(|_| "unknown".into());
+            .ok();
+        if let Some(name) = &name {
+            typed.client = format!("{name} (#{id})");
+        }
         chips.push(Chip {
-            label: format!("Client: {name}"),
+            label: format!("Client: {}", name.as_deref().unwrap_or("unknown")),
             remove: typed.without("client"),
         });
     }
-    if let Ok(id) = typed.contact.parse::<i64>() {
+    if let Some(id) = record_id_in(&typed.contact) {
         let name = kith_store::contacts::get(&state.db, tenant, ContactId(id))
             .await
             .map(|c| c.display_name())
@@ -316,7 +320,7 @@ async fn chips(
             remove: typed.without("contact"),
         });
     }
-    if let Ok(id) = typed.deal.parse::<i64>() {
+    if let Some(id) = record_id_in(&typed.deal) {
         let title = kith_store::deals::get(&state.db, tenant, DealId(id))
             .await
             .map(|d| d.title)

@@ -38,6 +38,12 @@ pub(crate) struct SettingsPage {
 }
 
 impl SettingsPage {
+    fn zones(&self) -> impl Iterator<Item = &'static str> {
+        kith_domain::tenant::time_zone_names()
+    }
+}
+
+impl SettingsPage {
     fn list_kinds(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("client_type", "Client types"),

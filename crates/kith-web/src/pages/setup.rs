@@ -22,6 +22,12 @@ struct SetupPage {
     errors: Errors,
 }
 
+impl SetupPage {
+    fn zones(&self) -> impl Iterator<Item = &'static str> {
+        kith_domain::tenant::time_zone_names()
+    }
+}
+
 #[derive(Default)]
 struct SetupValues {
     workspace: String,

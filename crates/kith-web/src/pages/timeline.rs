@@ -8,6 +8,7 @@ use crate::error::PageError;
 use crate::views::{local_time, url_with};
 use chrono::{DateTime, Utc};
 use kith_domain::DealId;
+use kith_domain::activity::Status;
 use kith_store::activities::{self, ActivityFilter};
 use kith_store::deals::{DealsOf, RelatedStageChange};
 use kith_store::page::{Paging, Total};
@@ -15,6 +16,10 @@ use kith_store::{deals, picklists, users};
 
 /// How many entries a record page shows; the full log is one link away.
 const SHOWN: u64 = 20;
+
+/// The latest stage changes of a client's or contact's deals shown among their activities:
+/// enough to see where the deals stand without burying what people logged.
+const RELATED_SHOWN: u64 = 5;
 
 /// Whose timeline it is.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +53,9 @@ pub struct Entry {
 
 /// A record's timeline.
 pub struct Timeline {
+    /// Open work still ahead, soonest first.
+    pub upcoming: Vec<Entry>,
+    /// What happened and what is due or overdue, newest first.
     pub entries: Vec<Entry>,
     /// How many activities the record has in all.
     pub total: Total,
@@ -104,10 +112,16 @@ pub async fn of(state: &AppState, me: &Identity, subject: Subject) -> Result<Tim
         .collect();
     entries.extend(stage_changes(state, me, subject).await?);
     entries.sort_by_key(|e| std::cmp::Reverse(e.at));
-    entries.truncate(SHOWN as usize);
+    let (mut upcoming, entries): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| {
+        e.status
+            .as_ref()
+            .is_some_and(|row| row.status == Status::Upcoming)
+    });
+    upcoming.reverse();
 
     let link = subject.param();
     Ok(Timeline {
+        upcoming,
         entries,
         total: found.page.total,
         all_link: url_with("/crm/activities", std::slice::from_ref(&link)),
@@ -160,7 +174,7 @@ async fn stage_changes(
                 .collect()
         }
         Subject::Contact(id) => {
-            deals::stage_changes_of(&state.db, tenant, DealsOf::Contact(id), SHOWN)
+            deals::stage_changes_of(&state.db, tenant, DealsOf::Contact(id), RELATED_SHOWN)
                 .await?
                 .iter()
                 .map(|c| related(c, &entry))

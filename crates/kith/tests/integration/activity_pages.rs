@@ -96,9 +96,11 @@ async fn every_filter_the_page_offers_gives_the_apis_results() {
     let types = ["", "Call", "Task"];
     let owners = [String::new(), owner.id.to_string()];
     let ranges = [(String::new(), String::new()), (day(-5), day(1))];
+    // The client box sends what its picker shows: "Harbor Dental (#12)".
     let records = [
         ("", String::new()),
         ("client", client.to_string()),
+        ("client", format!("Harbor Dental (#{client})")),
         ("contact", contact.to_string()),
         ("deal", deal.to_string()),
     ];
@@ -141,7 +143,7 @@ async fn every_filter_the_page_offers_gives_the_apis_results() {
             }
         }
     }
-    assert_eq!(compared, 6 * 3 * 2 * 2 * 4 * 2);
+    assert_eq!(compared, 6 * 3 * 2 * 2 * 5 * 2);
 
     // Spot checks that the comparison compares something.
     let overdue = api.get("/api/v1/activities?status=overdue").await.json();
@@ -152,6 +154,16 @@ async fn every_filter_the_page_offers_gives_the_apis_results() {
         .await
         .json();
     assert_eq!(of_contact["total"], 2);
+    let unnamed = api.get("/api/v1/activities?client=Harbor").await;
+    assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
+    assert!(unnamed.text.contains("names no record"), "{}", unnamed.text);
+    let filtered = browser.get(&format!("/crm/activities?client={client}")).await;
+    assert!(
+        filtered
+            .text
+            .contains(&format!(r#"name="client" value="Harbor Dental (#{client})""#)),
+        "the box names the client"
+    );
 }
 
 /// A query string of the non-empty pairs.
