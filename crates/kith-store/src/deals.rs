@@ -413,6 +413,25 @@ pub async fn stage_changes_of(
     db.fetch_all(&query).await
 }
 
+/// Dates a new deal's only history entry, its creation, at `at`: when a loaded file knows the
+/// deal entered its stage (engaged, or closed) and Kith's own record would say "today".
+pub async fn date_creation(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: DealId,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let update = Query::update()
+        .table("deal_stage_changes")
+        .value("changed_at", at)
+        .and_where(Expr::col("tenant_id").eq(tenant.0))
+        .and_where(Expr::col("deal_id").eq(id.0))
+        .and_where(Expr::col("from_stage_id").is_null())
+        .to_owned();
+    tx.execute(&update).await?;
+    Ok(())
+}
+
 /// The deal an import knows by `external_id`, if any.
 pub async fn find_by_external_id(
     tx: &mut Tx,

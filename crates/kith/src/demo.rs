@@ -459,6 +459,8 @@ struct Planned {
     row: u64,
     fields: DealFields,
     close_date: Option<NaiveDate>,
+    /// When the file says the deal entered its stage: closed, or else engaged.
+    entered: Option<NaiveDate>,
     remarks: Vec<String>,
     priced_from_products: bool,
 }
@@ -605,6 +607,7 @@ impl Reader<'_> {
                 "the sales agent \"{agent}\" is not a user; the deal has no owner"
             ));
         }
+        let engaged = NaiveDate::parse_from_str(field(columns.engage_date), "%Y-%m-%d").ok();
         let notes = match field(columns.engage_date) {
             "" => format!("Maven opportunity {opportunity}."),
             engaged => format!("Maven opportunity {opportunity}, engaged {engaged}."),
@@ -629,6 +632,7 @@ impl Reader<'_> {
             row,
             fields,
             close_date: close_date.filter(|_| stage.is_closed()),
+            entered: close_date.filter(|_| stage.is_closed()).or(engaged),
             remarks,
             priced_from_products,
         }))
@@ -767,7 +771,13 @@ async fn save(
         let mut saved = Vec::with_capacity(batch.len());
         for deal in batch {
             match deals::create(&mut tx, tenant, &deal.fields, None, today, deal.close_date).await {
-                Ok(_) => saved.push(deal),
+                Ok(id) => {
+                    if let Some(day) = deal.entered {
+                        let noon = day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
+                        deals::date_creation(&mut tx, tenant, id, noon).await?;
+                    }
+                    saved.push(deal);
+                }
                 // Refused before anything was written, so the transaction goes on.
                 Err(StoreError::Invalid(invalid)) => report.failed.push(RowNote {
                     row: deal.row,

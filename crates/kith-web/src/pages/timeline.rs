@@ -167,7 +167,7 @@ async fn stage_changes(
             })
             .collect(),
         Subject::Client(id) => {
-            deals::stage_changes_of(&state.db, tenant, DealsOf::Client(id), SHOWN)
+            deals::stage_changes_of(&state.db, tenant, DealsOf::Client(id), RELATED_SHOWN)
                 .await?
                 .iter()
                 .map(|c| related(c, &entry))

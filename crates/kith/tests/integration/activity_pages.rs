@@ -157,11 +157,13 @@ async fn every_filter_the_page_offers_gives_the_apis_results() {
     let unnamed = api.get("/api/v1/activities?client=Harbor").await;
     assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
     assert!(unnamed.text.contains("names no record"), "{}", unnamed.text);
-    let filtered = browser.get(&format!("/crm/activities?client={client}")).await;
+    let filtered = browser
+        .get(&format!("/crm/activities?client={client}"))
+        .await;
     assert!(
-        filtered
-            .text
-            .contains(&format!(r#"name="client" value="Harbor Dental (#{client})""#)),
+        filtered.text.contains(&format!(
+            r#"name="client" value="Harbor Dental (#{client})""#
+        )),
         "the box names the client"
     );
 }

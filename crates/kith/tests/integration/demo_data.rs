@@ -296,6 +296,17 @@ async fn the_demo_pipeline_loads_every_deal_in_the_stage_its_flags_say() {
     );
     assert_eq!(deal.close_date, Some(day("2017-03-01")));
     assert_eq!(deal.expected_close, None);
+    // Its history says when the file has it close, not when the demo was loaded.
+    let history = deals::history_of(&app.db, tenant, kith_domain::DealId(deal.id))
+        .await
+        .expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|c| (c.to_stage_name.as_str(), c.changed_at.date_naive()))
+            .collect::<Vec<_>>(),
+        [("Won", day("2017-03-01"))]
+    );
 
     // Row 174: an open GTXPro deal keeps its title and takes the list price of GTX Pro.
     let open_deal = opportunity(&app.db, tenant, "ICMXZOVL").await;
