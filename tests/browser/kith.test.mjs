@@ -250,13 +250,16 @@ test('a call logged on a client and completed with a follow-up for tomorrow show
   assert.equal(await page.textContent('h1'), 'Renewal check-in call');
   assert.match(await page.textContent('#activity-status'), /Completed/);
 
-  // Reopen it, then complete it with the suggested follow-up: tomorrow in the user's zone.
+  // Reopen it, then complete it with a follow-up for tomorrow in the user's zone (London).
   await page.click('button:has-text("Reopen")');
   await page.waitForSelector('#complete-form');
-  const tomorrow = await page.inputValue('#follow_up_date');
-  assert.match(tomorrow, /^\d{4}-\d{2}-\d{2}$/);
+  assert.equal(await page.inputValue('#follow_up_date'), '', 'a follow-up is asked for, not assumed');
+  const londonToday = new Date().toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
+  const next = new Date(`${londonToday}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  const tomorrow = next.toISOString().slice(0, 10);
   await page.screenshot({ path: join(shots, '12-activity-complete.png'), fullPage: true });
-  await page.click('#complete-form button[type=submit]');
+  await page.click('#follow-up-tomorrow');
   await page.waitForURL(/\/crm\/activities\/\d+$/);
   assert.equal(await page.textContent('h1'), 'Follow-up: Renewal check-in call');
   assert.match(await page.textContent('#activity-status'), /Upcoming/);

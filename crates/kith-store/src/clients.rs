@@ -72,7 +72,8 @@ const COLUMNS: [&str; 17] = [
 ];
 
 /// The orders a client list can take; the first is the default.
-// TODO(#4): sort by last activity once activities exist.
+// TODO(#7): sort by last activity: like open pipeline, it needs a per-client figure the list can
+// page by (kept as activities are written), which the 360° dashboard's key figures will provide.
 // TODO(#7): sort by open pipeline: the list needs a per-client open-pipeline figure it can page
 // by (per currency, like every total), which the 360° dashboard's key figures will provide.
 pub const SORTS: [SortColumn; 3] = [

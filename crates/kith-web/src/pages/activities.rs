@@ -902,7 +902,7 @@ pub async fn complete(
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or_default();
     let lists = picklists::load(&state.db, me.tenant()).await?;
-    let follow_up = match follow_up_from(&form, &lists) {
+    let follow_up = match follow_up_from(&form, &lists, viewer(&me).today) {
         Ok(follow_up) => follow_up,
         Err(message) => {
             return refused(&state, &me, id, StatusCode::UNPROCESSABLE_ENTITY, message).await;
@@ -933,14 +933,25 @@ pub async fn complete(
     }
 }
 
-/// The follow-up the complete form asks for: none without a date.
-fn follow_up_from(form: &Params, lists: &PickLists) -> Result<Option<FollowUp>, String> {
-    let Some(due) = form.get("follow_up_date") else {
-        return Ok(None);
+/// The follow-up the complete form asks for: on the date typed, or a number of the user's days
+/// from today (its "follow up tomorrow" and "in a week" buttons); none without either.
+fn follow_up_from(
+    form: &Params,
+    lists: &PickLists,
+    today: NaiveDate,
+) -> Result<Option<FollowUp>, String> {
+    let due = match (form.get("follow_up_date"), form.get("follow_up_in")) {
+        (Some(typed), _) => kith_domain::activity::parse_date(Some(typed))
+            .map_err(|m| format!("Follow-up date: {m}"))?
+            .ok_or("Follow-up date: choose a day")?,
+        (None, Some(days)) => days
+            .parse::<u64>()
+            .ok()
+            .filter(|d| (1..=366).contains(d))
+            .and_then(|d| today.checked_add_days(chrono::Days::new(d)))
+            .ok_or("Follow-up: choose a day")?,
+        (None, None) => return Ok(None),
     };
-    let due = kith_domain::activity::parse_date(Some(due))
-        .map_err(|m| format!("Follow-up date: {m}"))?
-        .ok_or("Follow-up date: choose a day")?;
     let type_id = lists
         .find(ListKind::ActivityType, FOLLOW_UP_TYPE)
         .or_else(|| lists.of(ListKind::ActivityType).next())

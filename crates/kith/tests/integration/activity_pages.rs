@@ -538,3 +538,58 @@ async fn post_to(api: &mut Client, path: &str, body: serde_json::Value) -> i64 {
     assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.text);
     reply.json()["id"].as_i64().expect("id")
 }
+
+#[tokio::test]
+async fn the_follow_up_buttons_count_days_from_the_users_today() {
+    let app = TestApp::new().await;
+    app.tenant("Acme", "owner@acme.example").await;
+    let token = app.token("owner@acme.example", false).await;
+    let mut api = app.api(&token);
+    let task = post(
+        &mut api,
+        json!({"type": "Task", "subject": "Check the backups", "due_date": "2030-01-08"}),
+    )
+    .await;
+    let mut browser = app.signed_in("owner@acme.example").await;
+
+    let done = browser
+        .post_form(
+            &format!("/crm/activities/{task}/complete"),
+            &[
+                ("version", "1"),
+                ("follow_up_date", ""),
+                ("follow_up_in", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let london_today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    let in_a_week = london_today
+        .checked_add_days(Days::new(7))
+        .expect("a week on")
+        .to_string();
+    let follow_up = browser.get(done.header("location")).await;
+    assert!(
+        follow_up.text.contains("Follow-up: Check the backups"),
+        "{}",
+        follow_up.text
+    );
+    let listed = api
+        .get(&format!(
+            "/api/v1/activities?from={in_a_week}&to={in_a_week}"
+        ))
+        .await
+        .json();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"][0]["due_date"], in_a_week);
+
+    let refused = browser
+        .post_form(
+            &format!("/crm/activities/{task}/complete"),
+            &[("version", "2"), ("follow_up_in", "0")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
