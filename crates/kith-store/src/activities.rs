@@ -545,7 +545,11 @@ pub async fn update(
         return Err(stale_or_missing(tx, tenant, id).await);
     }
     set_contacts(tx, tenant, id, &fields.contact_ids).await?;
-    if fields.completed && !current.is_completed() {
+    // Completing through the form, or moving a done activity's follow-up date, schedules or
+    // moves its follow-up as "Mark done" would.
+    let newly_done = fields.completed && !current.is_completed();
+    let date_moved = fields.completed && fields.follow_up_date != current.follow_up_date;
+    if newly_done || date_moved {
         follow_up_on_its_date(tx, tenant, id, actor).await?;
     }
     Ok(version + 1)
@@ -690,7 +694,7 @@ fn follow_up_fields(activity: &Activity, follow_up: &FollowUp, actor: UserId) ->
 }
 
 /// "Follow-up: " and the subject, within the subject limit.
-fn follow_up_subject(subject: &str) -> String {
+pub fn follow_up_subject(subject: &str) -> String {
     let prefix = "Follow-up: ";
     let room = kith_domain::activity::SUBJECT_MAX - prefix.chars().count();
     let kept: String = subject

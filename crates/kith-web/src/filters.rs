@@ -1,7 +1,9 @@
 //! List filters read from a URL query, shared by the pages and the API so that both accept the
 //! same parameters with the same meaning.
 
-use crate::params::Params;
+use crate::AppState;
+use crate::auth::Identity;
+use crate::params::{Params, record_id_in};
 use kith_domain::activity::Status;
 use kith_domain::contact::{Channel, ContactType};
 use kith_domain::picklist::{ListKind, PickLists};
@@ -115,6 +117,29 @@ async fn tag_ids(
         .await
         .map(Some)
         .map_err(|e| FieldError::new("tag", format!("could not be looked up: {e}")))
+}
+
+/// The activity filters, with the client also given by its exact name, as the client boxes of
+/// the forms take it ("Harbor Dental" as well as "Harbor Dental (#12)").
+pub async fn activities_named(
+    state: &AppState,
+    me: &Identity,
+    params: &Params,
+    lists: &PickLists,
+) -> Result<ActivityFilter, FieldError> {
+    let typed = params
+        .get("client")
+        .filter(|typed| record_id_in(typed).is_none())
+        .map(str::to_owned);
+    let Some(typed) = typed else {
+        return activities(params, lists);
+    };
+    let id = crate::pages::clients::resolve_client(state, me, &typed)
+        .await
+        .map_err(|message| FieldError::new("client", message))?;
+    let mut params = params.clone();
+    params.set("client", id.map(|id| id.to_string()).unwrap_or_default());
+    activities(&params, lists)
 }
 
 /// Reads the activity filters: `search`, `type` (label), `owner` (id), `client`, `contact` and

@@ -17,6 +17,12 @@ impl Params {
         Self::parse(query.unwrap_or_default().as_bytes())
     }
 
+    /// Sets `key` to `value` alone, in place of any values it had.
+    pub fn set(&mut self, key: &str, value: String) {
+        self.0.retain(|(k, _)| k != key);
+        self.0.push((key.to_owned(), value));
+    }
+
     /// The first value of `key`, trimmed, or `None` when absent or blank.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0

@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 use kith_domain::activity::{ActivityFields, ActivityInput, FOLLOW_UP_TYPE, parse_date};
 use kith_domain::picklist::{ListKind, PickLists};
 use kith_domain::{ActivityId, Invalid};
-use kith_store::activities::{self, Activity, ActivityFilter, FollowUp, Viewer};
+use kith_store::activities::{self, Activity, FollowUp, Viewer};
 use kith_store::{StoreError, picklists};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -252,11 +252,6 @@ pub const FILTER_PARAMS: [&str; 9] = [
     "search", "type", "owner", "client", "contact", "deal", "status", "from", "to",
 ];
 
-/// Reads the activity filters from query parameters, naming the one that is wrong.
-pub fn filter(params: &Params, lists: &PickLists) -> Result<ActivityFilter, ApiError> {
-    crate::filters::activities(params, lists).map_err(|e| ApiError::bad_field(&e.field, e.message))
-}
-
 /// The signed-in user as a viewer of the log: their zone and their today.
 pub fn viewer(me: &Identity) -> Viewer {
     Viewer::at(zone(me), Utc::now())
@@ -310,7 +305,9 @@ pub async fn list(
     known.extend(["sort", "limit", "cursor"]);
     check_known(&params, &known)?;
     let lists = picklists::load(&state.db, me.tenant()).await?;
-    let filter = filter(&params, &lists)?;
+    let filter = crate::filters::activities_named(&state, &me, &params, &lists)
+        .await
+        .map_err(|e| ApiError::bad_field(&e.field, e.message))?;
     let (sort, paging) = paging_from(
         &params,
         &activities::SORTS,

@@ -239,7 +239,8 @@ pub async fn list(
         per_page: PER_PAGE,
     };
 
-    let (rows, pager, notice) = match crate::filters::activities(&params, &lists) {
+    let filtered = crate::filters::activities_named(&state, &me, &params, &lists).await;
+    let (rows, pager, notice) = match filtered {
         Ok(filter) => {
             let found =
                 activities::list(&state.db, tenant, &filter, &viewer, &sort, &paging).await?;
@@ -805,6 +806,7 @@ struct ShowPage {
     /// The follow-up date the complete form suggests: the activity's own follow-up date, if
     /// set. A follow-up is asked for, never assumed.
     suggested_follow_up: String,
+    follow_up_placeholder: String,
     notice: String,
 }
 
@@ -864,10 +866,14 @@ async fn show_page(
     let follow_up = activities::follow_up_for(&state.db, tenant, ActivityId(id))
         .await?
         .map(|a| (a.id, a.subject));
+    // The date the activity was planned with, until a follow-up exists; after a reopen the
+    // follow-up stands on its own and the field is empty again.
     let suggested_follow_up = activity
         .follow_up_date
+        .filter(|_| follow_up.is_none())
         .map(|d| d.to_string())
         .unwrap_or_default();
+    let follow_up_placeholder = kith_store::activities::follow_up_subject(&activity.subject);
     Ok(ShowPage {
         row: ActivityRow::new(&activity, &lists, &users, &viewer),
         notes_html: activity
@@ -882,6 +888,7 @@ async fn show_page(
         follow_up_of,
         follow_up,
         suggested_follow_up,
+        follow_up_placeholder,
         notice,
         layout,
     })
@@ -940,11 +947,12 @@ fn follow_up_from(
     lists: &PickLists,
     today: NaiveDate,
 ) -> Result<Option<FollowUp>, String> {
-    let due = match (form.get("follow_up_date"), form.get("follow_up_in")) {
-        (Some(typed), _) => kith_domain::activity::parse_date(Some(typed))
+    // A button pressed says more than a date left in the field.
+    let due = match (form.get("follow_up_in"), form.get("follow_up_date")) {
+        (None, Some(typed)) => kith_domain::activity::parse_date(Some(typed))
             .map_err(|m| format!("Follow-up date: {m}"))?
             .ok_or("Follow-up date: choose a day")?,
-        (None, Some(days)) => days
+        (Some(days), _) => days
             .parse::<u64>()
             .ok()
             .filter(|d| (1..=366).contains(d))

@@ -53,9 +53,9 @@ pub struct Entry {
 
 /// A record's timeline.
 pub struct Timeline {
-    /// Open work still ahead, soonest first.
+    /// Open work, overdue first, then due today and ahead: soonest first.
     pub upcoming: Vec<Entry>,
-    /// What happened and what is due or overdue, newest first.
+    /// What was done, and deal stage changes, newest first.
     pub entries: Vec<Entry>,
     /// How many activities the record has in all.
     pub total: Total,
@@ -115,7 +115,7 @@ pub async fn of(state: &AppState, me: &Identity, subject: Subject) -> Result<Tim
     let (mut upcoming, entries): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| {
         e.status
             .as_ref()
-            .is_some_and(|row| row.status == Status::Upcoming)
+            .is_some_and(|row| row.status != Status::Completed)
     });
     upcoming.reverse();
 

@@ -280,6 +280,24 @@ async fn a_call_logged_as_done_with_a_follow_up_date_schedules_one_follow_up() {
             false
         )]
     );
+    // Moving the done call's follow-up date moves its open follow-up.
+    let moved = api
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/activities/{call}"),
+            &json!({"version": 1, "follow_up_date": "2030-01-18"}),
+            &[],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(
+        follow_ups(&mut api, call).await,
+        [(
+            "Follow-up: Quote call".to_owned(),
+            "2030-01-18".to_owned(),
+            false
+        )]
+    );
 
     // A planned task keeps its follow-up date until it is done.
     let planned = api
