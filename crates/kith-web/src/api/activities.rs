@@ -226,12 +226,12 @@ pub struct ActivityListQuery {
     r#type: Option<String>,
     /// A user id.
     owner: Option<i64>,
-    /// A client id.
-    client: Option<i64>,
-    /// A contact id.
-    contact: Option<i64>,
-    /// A deal id.
-    deal: Option<i64>,
+    /// A client: its id, `#id`, a picker's `Name (#id)`, or its exact name.
+    client: Option<String>,
+    /// A contact: its id, `#id` or `Name (#id)`.
+    contact: Option<String>,
+    /// A deal: its id, `#id` or `Title (#id)`.
+    deal: Option<String>,
     /// open, completed, due_today, overdue or upcoming: your days, in your time zone.
     status: Option<String>,
     /// On or after this day of yours (`YYYY-MM-DD`).
