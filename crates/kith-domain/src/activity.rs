@@ -25,6 +25,27 @@ pub const DURATION_MAX: i32 = 7 * 24 * 60;
 /// The activity type new follow-ups get, one of [`ListKind::ActivityType`]'s defaults.
 pub const FOLLOW_UP_TYPE: &str = "Follow-up";
 
+/// The type a follow-up gets when none is chosen: the workspace's Follow-up type, or its first
+/// type if it removed that one; `None` when it has no types at all.
+pub fn follow_up_type(lists: &PickLists) -> Option<i64> {
+    lists
+        .find(ListKind::ActivityType, FOLLOW_UP_TYPE)
+        .or_else(|| lists.of(ListKind::ActivityType).next())
+        .map(|v| v.id)
+}
+
+/// A follow-up's subject: "Follow-up: " and what it follows, said once and within the limit.
+pub fn follow_up_subject(subject: &str) -> String {
+    let prefix = "Follow-up: ";
+    let room = SUBJECT_MAX - prefix.chars().count();
+    let kept: String = subject
+        .trim_start_matches(prefix)
+        .chars()
+        .take(room)
+        .collect();
+    format!("{prefix}{kept}")
+}
+
 /// An activity as submitted by a form, the API or an importer, before any checks.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityInput {
@@ -476,6 +497,17 @@ fn zone_offset(at: DateTime<Utc>, zone: Tz) -> chrono::Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_follow_ups_subject_names_what_it_follows_without_repeating_the_prefix() {
+        assert_eq!(follow_up_subject("Renewal call"), "Follow-up: Renewal call");
+        assert_eq!(
+            follow_up_subject("Follow-up: Renewal call"),
+            "Follow-up: Renewal call"
+        );
+        let long = "x".repeat(400);
+        assert_eq!(follow_up_subject(&long).chars().count(), SUBJECT_MAX);
+    }
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().expect("test instants are valid")

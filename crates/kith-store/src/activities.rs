@@ -8,8 +8,9 @@ use crate::search::{Search, Searchable};
 use crate::{Db, Result, StoreError, Tx, now};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use kith_domain::activity::{ActivityFields, DayRange, FOLLOW_UP_TYPE, Schedule, Status, Window};
-use kith_domain::picklist::ListKind;
+use kith_domain::activity::{
+    ActivityFields, DayRange, Schedule, Status, Window, follow_up_subject, follow_up_type,
+};
 use kith_domain::search::{document, fold};
 use kith_domain::{ActivityId, Invalid, TenantId, UserId};
 use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement};
@@ -436,11 +437,7 @@ async fn follow_up_on_its_date(
         return Ok(());
     };
     let lists = crate::picklists::load_in(tx, tenant).await?;
-    let Some(type_id) = lists
-        .find(ListKind::ActivityType, FOLLOW_UP_TYPE)
-        .or_else(|| lists.of(ListKind::ActivityType).next())
-        .map(|v| v.id)
-    else {
+    let Some(type_id) = follow_up_type(&lists) else {
         return Ok(());
     };
     let Some(owner) = actor.or(activity.owner_id.map(UserId)) else {
@@ -693,18 +690,6 @@ fn follow_up_fields(activity: &Activity, follow_up: &FollowUp, actor: UserId) ->
     }
 }
 
-/// "Follow-up: " and the subject, within the subject limit.
-pub fn follow_up_subject(subject: &str) -> String {
-    let prefix = "Follow-up: ";
-    let room = kith_domain::activity::SUBJECT_MAX - prefix.chars().count();
-    let kept: String = subject
-        .trim_start_matches(prefix)
-        .chars()
-        .take(room)
-        .collect();
-    format!("{prefix}{kept}")
-}
-
 /// Opens a completed activity again from `version`.
 pub async fn reopen(tx: &mut Tx, tenant: TenantId, id: ActivityId, version: i64) -> Result<i64> {
     let activity = get_in(tx, tenant, id).await?;
@@ -928,19 +913,5 @@ mod tests {
         // next midnight after the due date's next UTC midnight.
         assert_eq!(lowest, Some("2025-05-18T00:00:00Z".parse().expect("valid")));
         assert_eq!(beyond, Some("2025-05-19T07:00:00Z".parse().expect("valid")));
-    }
-
-    #[test]
-    fn a_follow_ups_subject_names_what_it_follows_without_repeating_the_prefix() {
-        assert_eq!(follow_up_subject("Renewal call"), "Follow-up: Renewal call");
-        assert_eq!(
-            follow_up_subject("Follow-up: Renewal call"),
-            "Follow-up: Renewal call"
-        );
-        let long = "x".repeat(400);
-        assert_eq!(
-            follow_up_subject(&long).chars().count(),
-            kith_domain::activity::SUBJECT_MAX
-        );
     }
 }

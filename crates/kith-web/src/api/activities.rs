@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use kith_domain::activity::{ActivityFields, ActivityInput, FOLLOW_UP_TYPE, parse_date};
+use kith_domain::activity::{ActivityFields, ActivityInput, parse_date};
 use kith_domain::picklist::{ListKind, PickLists};
 use kith_domain::{ActivityId, Invalid};
 use kith_store::activities::{self, Activity, FollowUp, Viewer};
@@ -449,18 +449,13 @@ pub fn follow_up_of(input: &FollowUpIn, lists: &PickLists) -> Result<FollowUp, A
     let due = parse_date(Some(&input.due_date))
         .map_err(|m| ApiError::bad_field("follow_up.due_date", m))?
         .ok_or_else(|| ApiError::bad_field("follow_up.due_date", "is required"))?;
-    let label = input.activity_type.as_deref().unwrap_or(FOLLOW_UP_TYPE);
-    // A workspace that removed the Follow-up type gets its first type instead.
-    let type_id = match lists.resolve(ListKind::ActivityType, label) {
-        Ok(id) => id,
-        Err(_) if input.activity_type.is_none() => lists
-            .of(ListKind::ActivityType)
-            .next()
-            .map(|v| v.id)
-            .ok_or_else(|| {
-                ApiError::bad_field("follow_up.type", "the workspace has no activity types")
-            })?,
-        Err(message) => return Err(ApiError::bad_field("follow_up.type", message)),
+    let type_id = match input.activity_type.as_deref() {
+        Some(label) => lists
+            .resolve(ListKind::ActivityType, label)
+            .map_err(|message| ApiError::bad_field("follow_up.type", message))?,
+        None => kith_domain::activity::follow_up_type(lists).ok_or_else(|| {
+            ApiError::bad_field("follow_up.type", "the workspace has no activity types")
+        })?,
     };
     let subject = match kith_domain::text::optional_line(
         input.subject.as_deref(),

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
-use kith_domain::activity::{ActivityFields, ActivityInput, FOLLOW_UP_TYPE, Schedule, Status};
+use kith_domain::activity::{ActivityFields, ActivityInput, Schedule, Status};
 use kith_domain::picklist::{ListKind, ListValue, PickLists};
 use kith_domain::{ActivityId, ContactId, DealId, FieldError, Invalid};
 use kith_store::activities::{self, Activity, FollowUp, Viewer};
@@ -873,7 +873,7 @@ async fn show_page(
         .filter(|_| follow_up.is_none())
         .map(|d| d.to_string())
         .unwrap_or_default();
-    let follow_up_placeholder = kith_store::activities::follow_up_subject(&activity.subject);
+    let follow_up_placeholder = kith_domain::activity::follow_up_subject(&activity.subject);
     Ok(ShowPage {
         row: ActivityRow::new(&activity, &lists, &users, &viewer),
         notes_html: activity
@@ -960,10 +960,7 @@ fn follow_up_from(
             .ok_or("Follow-up: choose a day")?,
         (None, None) => return Ok(None),
     };
-    let type_id = lists
-        .find(ListKind::ActivityType, FOLLOW_UP_TYPE)
-        .or_else(|| lists.of(ListKind::ActivityType).next())
-        .map(|v| v.id)
+    let type_id = kith_domain::activity::follow_up_type(lists)
         .ok_or("The workspace has no activity types; add one under Settings.")?;
     let subject = kith_domain::text::optional_line(
         form.get("follow_up_subject"),
