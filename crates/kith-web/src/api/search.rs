@@ -164,11 +164,14 @@ fn activity_detail(activity: &activities::Activity, viewer: &Viewer) -> String {
         Schedule::At(at) => at.with_timezone(&viewer.zone).date_naive(),
         Schedule::Due(date) => date,
     };
-    [activity.client_name.clone(), Some(day.to_string())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ")
+    [
+        activity.client_name.clone(),
+        Some(day.format("%-d %b %Y").to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ")
 }
 
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",

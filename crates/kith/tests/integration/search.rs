@@ -127,7 +127,7 @@ async fn c16_search_ignores_case_accents_and_normal_form() {
     let everywhere = api.get("/api/v1/search?q=acme").await.json();
     assert_eq!(everywhere["activity_total"], 1);
     assert_eq!(everywhere["activities"][0]["name"], "ACME renewal call");
-    assert_eq!(everywhere["activities"][0]["detail"], "2025-05-18");
+    assert_eq!(everywhere["activities"][0]["detail"], "18 May 2025");
 }
 
 #[tokio::test]
