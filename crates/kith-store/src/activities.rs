@@ -792,8 +792,9 @@ async fn stale_or_missing(tx: &mut Tx, tenant: TenantId, id: ActivityId) -> Stor
     }
 }
 
-/// Columns and values of the fields a user edits (not the completion).
-fn field_values(fields: &ActivityFields) -> (Vec<&'static str>, Vec<Expr>) {
+/// Columns and values of the fields a user edits (not the completion): the one place a row's
+/// search text and sort name are made, which kith-bench's bulk load uses too.
+pub fn field_values(fields: &ActivityFields) -> (Vec<&'static str>, Vec<Expr>) {
     let columns = vec![
         "type_id",
         "subject",

@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
 use clap::Parser;
-use kith_domain::activity::Schedule;
+use kith_domain::activity::{ActivityFields, Schedule};
 use kith_domain::deal::{DealFields, DealInput};
 use kith_domain::picklist::ListKind;
 use kith_domain::search::{document, fold};
@@ -746,23 +746,9 @@ async fn client_ids(db: &Db, tenant: TenantId) -> anyhow::Result<Vec<i64>> {
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// The columns kith-store's `field_values` sets, and the rest of a new activity's row.
-const ACTIVITY_COLUMNS: [&str; 20] = [
+/// The columns of a new activity's row besides those of kith-store's `field_values`.
+const ROW_COLUMNS: [&str; 6] = [
     "tenant_id",
-    "type_id",
-    "subject",
-    "name_sort",
-    "notes",
-    "client_id",
-    "deal_id",
-    "owner_id",
-    "occurred_at",
-    "due_date",
-    "sort_at",
-    "duration",
-    "outcome",
-    "follow_up_date",
-    "search_text",
     "completed_at",
     "completed_by",
     "created_at",
@@ -783,13 +769,16 @@ async fn insert_activities(
     let mut done = 0;
     let mut last_report = Instant::now();
     while done < count {
+        let rows: Vec<_> = (done..(done + BATCH).min(count))
+            .map(|_| activity_row(tenant, mix, stamp, rng))
+            .collect();
         let mut insert = Query::insert();
         insert
             .into_table("activities")
-            .columns(ACTIVITY_COLUMNS)
+            .columns(rows[0].0.iter().copied().chain(ROW_COLUMNS))
             .returning(Query::returning().columns(["id", "client_id"]));
-        for _ in done..(done + BATCH).min(count) {
-            insert.values_panic(activity_values(tenant, mix, stamp, rng));
+        for (_, values) in rows {
+            insert.values_panic(values);
         }
         let mut tx = db.begin().await?;
         let inserted: Vec<(i64, Option<i64>)> = tx.fetch_all(&insert).await?;
@@ -804,14 +793,14 @@ async fn insert_activities(
     Ok(())
 }
 
-/// One activity's row in [`ACTIVITY_COLUMNS`] order: nine in ten on a client, owned by any
-/// user, its search text built from the subject, notes and outcome as kith-store builds it.
-fn activity_values(
+/// One activity's columns and values, its fields' first, as kith-store writes them, then
+/// [`ROW_COLUMNS`]: nine in ten on a client, owned by any user.
+fn activity_row(
     tenant: TenantId,
     mix: &ActivityMix,
     stamp: DateTime<Utc>,
     rng: &mut StdRng,
-) -> Vec<Expr> {
+) -> (Vec<&'static str>, Vec<Expr>) {
     let owner = mix.owner(rng);
     let (schedule, completed_at) = activity_schedule(stamp, rng);
     let subject = format!(
@@ -824,36 +813,32 @@ fn activity_values(
         format!("{note}. Ticket {}.", rng.random_range(100_000..1_000_000))
     });
     let outcome = (completed_at.is_some() && rng.random_bool(0.2))
-        .then(|| OUTCOMES[rng.random_range(0..OUTCOMES.len())]);
-    let mut searched = vec![subject.as_str()];
-    searched.extend(notes.as_deref());
-    searched.extend(outcome);
-    let search_text = document(searched);
-    vec![
+        .then(|| OUTCOMES[rng.random_range(0..OUTCOMES.len())].to_owned());
+    let fields = ActivityFields {
+        type_id: mix.types[skewed(rng, mix.types.len())],
+        subject,
+        notes,
+        client_id: rng.random_bool(0.9).then(|| mix.client(rng)),
+        contact_ids: Vec::new(),
+        deal_id: None,
+        owner_id: Some(owner),
+        schedule,
+        duration: schedule.occurred_at().map(|_| rng.random_range(5..120i32)),
+        outcome,
+        follow_up_date: None,
+        completed: completed_at.is_some(),
+    };
+
+    let (columns, mut values) = kith_store::activities::field_values(&fields);
+    values.extend([
         tenant.0.into(),
-        mix.types[skewed(rng, mix.types.len())].into(),
-        fold(&subject).into(),
-        subject.into(),
-        notes.into(),
-        rng.random_bool(0.9).then(|| mix.client(rng)).into(),
-        Option::<i64>::None.into(),
-        owner.into(),
-        schedule.occurred_at().into(),
-        schedule.due_date().into(),
-        schedule.sort_at().into(),
-        schedule
-            .occurred_at()
-            .map(|_| rng.random_range(5..120i32))
-            .into(),
-        outcome.map(str::to_owned).into(),
-        Option::<NaiveDate>::None.into(),
-        search_text.into(),
         completed_at.into(),
         completed_at.map(|_| owner).into(),
         stamp.into(),
         stamp.into(),
         1i64.into(),
-    ]
+    ]);
+    (columns, values)
 }
 
 /// Seven in ten activities were logged at an instant of the last three years and are done;
