@@ -143,8 +143,8 @@ pub async fn activities_named(
 }
 
 /// Reads the activity filters: `search`, `type` (label), `owner` (id), `client`, `contact` and
-/// `deal` (`12`, `#12` or a picker's "Name (#12)"), `status` (open, completed, due_today, overdue, upcoming) and the day range
-/// `from`–`to` (`YYYY-MM-DD`, the viewer's days).
+/// `deal` (`12`, `#12` or a picker's "Name (#12)"), `status` (open, completed, due_today,
+/// overdue, upcoming) and the day range `from`–`to` (`YYYY-MM-DD`, the viewer's days).
 pub fn activities(params: &Params, lists: &PickLists) -> Result<ActivityFilter, FieldError> {
     let given = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
     let id = |name: &str| params.id(name).map_err(|m| FieldError::new(name, m));

@@ -377,7 +377,8 @@ pub async fn update(
     if input.occurred_at.is_none() && input.due_date.is_none() {
         return Err(ApiError::invalid(Invalid::one(
             "occurred_at",
-            "cannot be cleared without a due_date: an activity takes place at a time or is due on a day",
+            "cannot be cleared without a due_date: an activity takes place at a time or is \
+             due on a day",
         )));
     }
     let fields = check(&state, &me, input).await?;
